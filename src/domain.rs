@@ -1,0 +1,13 @@
+//! Pure domain types: usernames, ids, account states, verdicts and modes (no IO, no actix).
+
+mod account;
+mod ids;
+mod mode;
+mod username;
+mod verdict;
+
+pub use account::{AccountState, ProbeEffect, apply_verdict};
+pub use ids::{AccountId, CycleId, KeyId, OutboxId, UserId};
+pub use mode::{Lang, Mode, Role};
+pub use username::{Username, UsernameError};
+pub use verdict::{ProfileFacts, Source, UnknownReason, Verdict};

@@ -1,0 +1,167 @@
+//! Instagram usernames: normalisation of what operators paste, and validation.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Longest username Instagram allows.
+pub const MAX_LEN: usize = 30;
+
+/// Path segments of instagram.com that are not profiles.
+const RESERVED: [&str; 9] = [
+    "p", "reel", "reels", "tv", "explore", "stories", "accounts", "direct", "challenge",
+];
+
+/// A valid, normalised Instagram username (lowercase, 1–30 of `[a-z0-9._]`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Username(String);
+
+/// Why a piece of text is not a username.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsernameError {
+    #[error("the username is empty")]
+    Empty,
+    #[error("the username is longer than {MAX_LEN} characters")]
+    TooLong,
+    #[error("the username may only contain latin letters, digits, `.` and `_` (found `{0}`)")]
+    BadCharacter(char),
+    #[error("the username may not start or end with a dot")]
+    EdgeDot,
+    #[error("the username may not contain two dots in a row")]
+    DoubleDot,
+    #[error("`{0}` is an Instagram page, not a profile")]
+    Reserved(String),
+    #[error("the link is not an Instagram profile link")]
+    NotProfileLink,
+}
+
+impl Username {
+    /// Normalises `@name`, `name`, `instagram.com/name/?igshid=…` and mixed case, then validates.
+    pub fn parse(input: &str) -> Result<Self, UsernameError> {
+        let raw = strip_link(input.trim())?;
+        let raw = raw.trim().trim_start_matches('@').to_lowercase();
+        validate(&raw)?;
+        Ok(Username(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn strip_link(input: &str) -> Result<&str, UsernameError> {
+    let lower = input.to_ascii_lowercase();
+    let without_scheme = ["https://", "http://"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p).map(|_| &input[p.len()..]))
+        .unwrap_or(input);
+    let lower_rest = without_scheme.to_ascii_lowercase();
+    let host_len = ["www.instagram.com/", "instagram.com/", "m.instagram.com/"]
+        .iter()
+        .find(|h| lower_rest.starts_with(*h))
+        .map(|h| h.len());
+    let Some(host_len) = host_len else {
+        if without_scheme.len() != input.len() || lower_rest.contains('/') {
+            return Err(UsernameError::NotProfileLink);
+        }
+        return Ok(input);
+    };
+    let path = &without_scheme[host_len..];
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let first = path.split('/').next().unwrap_or("");
+    if RESERVED.contains(&first.to_ascii_lowercase().as_str()) {
+        return Err(UsernameError::Reserved(first.to_string()));
+    }
+    Ok(first)
+}
+
+fn validate(name: &str) -> Result<(), UsernameError> {
+    if name.is_empty() {
+        return Err(UsernameError::Empty);
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '_'))
+    {
+        return Err(UsernameError::BadCharacter(c));
+    }
+    if name.len() > MAX_LEN {
+        return Err(UsernameError::TooLong);
+    }
+    if name.starts_with('.') || name.ends_with('.') {
+        return Err(UsernameError::EdgeDot);
+    }
+    if name.contains("..") {
+        return Err(UsernameError::DoubleDot);
+    }
+    Ok(())
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Username {
+    type Err = UsernameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Username::parse(s)
+    }
+}
+
+impl TryFrom<String> for Username {
+    type Error = UsernameError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Username::parse(&value)
+    }
+}
+
+impl From<Username> for String {
+    fn from(value: Username) -> Self {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: Result<&str, UsernameError>) {
+        let got = Username::parse(input);
+        assert_eq!(
+            got.as_ref().map(Username::as_str).map_err(Clone::clone),
+            expected,
+            "input {input:?}"
+        );
+    }
+
+    #[test]
+    fn accepts_the_forms_operators_paste() {
+        check("natgeo", Ok("natgeo"));
+        check("@NatGeo", Ok("natgeo"));
+        check("  @john.doe_1  ", Ok("john.doe_1"));
+        check("https://www.instagram.com/John.Doe/", Ok("john.doe"));
+        check("https://instagram.com/john?igshid=abc", Ok("john"));
+        check("instagram.com/john/", Ok("john"));
+        check("http://m.instagram.com/john#x", Ok("john"));
+        check(&"a".repeat(30), Ok(&"a".repeat(30)));
+    }
+
+    #[test]
+    fn rejects_what_instagram_would_reject() {
+        check("", Err(UsernameError::Empty));
+        check("@", Err(UsernameError::Empty));
+        check(&"a".repeat(31), Err(UsernameError::TooLong));
+        check(".john", Err(UsernameError::EdgeDot));
+        check("john.", Err(UsernameError::EdgeDot));
+        check("jo..hn", Err(UsernameError::DoubleDot));
+        check("jo hn", Err(UsernameError::BadCharacter(' ')));
+        check("<script>", Err(UsernameError::BadCharacter('<')));
+        check("jоhn", Err(UsernameError::BadCharacter('о')));
+        check("https://instagram.com/p/abc/", Err(UsernameError::Reserved("p".into())));
+        check("https://example.com/john", Err(UsernameError::NotProfileLink));
+        check("a/b", Err(UsernameError::NotProfileLink));
+    }
+}

@@ -1,0 +1,13 @@
+//! igwatch: watches banned Instagram accounts and proves, through Telegram, the moment each is live again.
+
+pub mod actors;
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod domain;
+pub mod logging;
+pub mod secret;
+pub mod store;
+pub mod telegram;
