@@ -1,0 +1,3 @@
+//! The one integration test binary: real SQLite files, real HTTP on loopback, the real actor system.
+
+mod support;
