@@ -1,1 +1,14 @@
-//! Placeholder, filled in by its owner.
+//! The actors of the daemon, one per file, and the messages they exchange.
+
+mod checker;
+mod dispatcher;
+pub mod messages;
+mod notifier;
+mod store;
+mod tick;
+
+pub use checker::{CheckerActor, CheckerFactory, FaultHook, InjectedFault};
+pub use dispatcher::{DIGEST_SETTING, DispatcherActor};
+pub use notifier::NotifierActor;
+pub use store::StoreActor;
+pub use tick::{INTERVAL_BOUNDS, INTERVAL_SETTING, TickActor};

@@ -108,13 +108,22 @@ mod tests {
     #[test]
     fn exists_restores_a_pending_account_once_confirmed() {
         use AccountState::*;
-        assert_eq!(apply_verdict(Pending, 0, 1, &exists()), ProbeEffect::Restore);
+        assert_eq!(
+            apply_verdict(Pending, 0, 1, &exists()),
+            ProbeEffect::Restore
+        );
         assert_eq!(
             apply_verdict(Pending, 0, 2, &exists()),
             ProbeEffect::Confirming { so_far: 1 }
         );
-        assert_eq!(apply_verdict(Pending, 1, 2, &exists()), ProbeEffect::Restore);
-        assert_eq!(apply_verdict(Pending, 0, 0, &exists()), ProbeEffect::Restore);
+        assert_eq!(
+            apply_verdict(Pending, 1, 2, &exists()),
+            ProbeEffect::Restore
+        );
+        assert_eq!(
+            apply_verdict(Pending, 0, 0, &exists()),
+            ProbeEffect::Restore
+        );
     }
 
     #[test]
@@ -138,7 +147,10 @@ mod tests {
             apply_verdict(Pending, 1, 2, &Verdict::NotFound),
             ProbeEffect::ResetConfirmations
         );
-        assert_eq!(apply_verdict(Pending, 0, 2, &Verdict::NotFound), ProbeEffect::Recorded);
+        assert_eq!(
+            apply_verdict(Pending, 0, 2, &Verdict::NotFound),
+            ProbeEffect::Recorded
+        );
         for state in [Restored, Expired, Paused] {
             assert_eq!(apply_verdict(state, 0, 1, &exists()), ProbeEffect::Recorded);
         }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How an owner's accounts are checked (DESIGN section 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Mode {
     /// The profile API decides.
     #[serde(rename = "api")]
@@ -98,7 +98,12 @@ impl Lang {
 
     /// Picks the language from Telegram's `language_code` (`ru`, `uk`, `be`, `kk` → Russian).
     pub fn from_language_code(code: Option<&str>) -> Lang {
-        match code.map(|c| c.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase()) {
+        match code.map(|c| {
+            c.split(['-', '_'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        }) {
             Some(c) if ["ru", "uk", "be", "kk"].contains(&c.as_str()) => Lang::Ru,
             Some(c) if !c.is_empty() => Lang::En,
             _ => Lang::default(),

@@ -9,7 +9,15 @@ pub const MAX_LEN: usize = 30;
 
 /// Path segments of instagram.com that are not profiles.
 const RESERVED: [&str; 9] = [
-    "p", "reel", "reels", "tv", "explore", "stories", "accounts", "direct", "challenge",
+    "p",
+    "reel",
+    "reels",
+    "tv",
+    "explore",
+    "stories",
+    "accounts",
+    "direct",
+    "challenge",
 ];
 
 /// A valid, normalised Instagram username (lowercase, 1–30 of `[a-z0-9._]`).
@@ -160,8 +168,14 @@ mod tests {
         check("jo hn", Err(UsernameError::BadCharacter(' ')));
         check("<script>", Err(UsernameError::BadCharacter('<')));
         check("jоhn", Err(UsernameError::BadCharacter('о')));
-        check("https://instagram.com/p/abc/", Err(UsernameError::Reserved("p".into())));
-        check("https://example.com/john", Err(UsernameError::NotProfileLink));
+        check(
+            "https://instagram.com/p/abc/",
+            Err(UsernameError::Reserved("p".into())),
+        );
+        check(
+            "https://example.com/john",
+            Err(UsernameError::NotProfileLink),
+        );
         check("a/b", Err(UsernameError::NotProfileLink));
     }
 }

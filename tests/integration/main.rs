@@ -1,3 +1,6 @@
 //! The one integration test binary: real SQLite files, real HTTP on loopback, the real actor system.
 
+mod fakes;
+mod seed;
+mod supervision;
 mod support;

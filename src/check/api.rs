@@ -1,0 +1,136 @@
+//! Profile API probes: Instagram's web JSON and RapidAPI with per-owner key rotation.
+
+use super::observe::fetch;
+use crate::config::{Config, Provider};
+use crate::detect::{Classified, classify_instagram_web, classify_rapidapi};
+use crate::domain::{KeyId, Source, UnknownReason, UserId, Username, Verdict};
+use futures_util::future::LocalBoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+
+/// Where RapidAPI keys come from: the store, through the StoreActor or directly (CLI).
+pub trait KeySource {
+    /// Takes one request's worth of quota from the first usable key of `owners`, in order.
+    fn acquire(
+        &self,
+        owners: Vec<UserId>,
+    ) -> LocalBoxFuture<'static, Result<Option<(KeyId, SecretString)>, String>>;
+    /// The key answered with a quota error or was refused: skip it until the next UTC day.
+    fn exhausted(&self, key: KeyId) -> LocalBoxFuture<'static, Result<(), String>>;
+}
+
+/// Most keys tried for one probe before giving up with `Unknown(quota)`.
+const MAX_KEYS_PER_PROBE: usize = 5;
+
+/// What an API probe concluded and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiVerdict {
+    pub verdict: Verdict,
+    pub source: Source,
+    pub rule: Option<String>,
+}
+
+/// Probes the configured profile API over one HTTP client.
+pub struct ApiProber {
+    client: reqwest::Client,
+    config: Arc<Config>,
+    keys: Arc<dyn KeySource>,
+}
+
+impl ApiProber {
+    pub fn new(client: reqwest::Client, config: Arc<Config>, keys: Arc<dyn KeySource>) -> Self {
+        ApiProber {
+            client,
+            config,
+            keys,
+        }
+    }
+
+    /// Probes `username`; RapidAPI keys are taken from `owners` in order.
+    pub async fn probe(&self, username: &Username, owners: &[UserId]) -> ApiVerdict {
+        match self.config.instagram.provider {
+            Provider::InstagramWeb => self.instagram_web(username).await,
+            Provider::Rapidapi => self.rapidapi(username, owners).await,
+        }
+    }
+
+    async fn instagram_web(&self, username: &Username) -> ApiVerdict {
+        let ig = &self.config.instagram;
+        let url = format!(
+            "{}/api/v1/users/web_profile_info/",
+            ig.base_url.as_str().trim_end_matches('/')
+        );
+        let request = self
+            .client
+            .get(url)
+            .query(&[("username", username.as_str())])
+            .header("x-ig-app-id", &ig.app_id)
+            .header("accept", "application/json")
+            .header("accept-language", "en-US,en;q=0.9")
+            .header(
+                "referer",
+                format!("{}/", ig.base_url.as_str().trim_end_matches('/')),
+            );
+        match fetch(request).await {
+            Ok(fetched) => decided(
+                classify_instagram_web(username, &fetched.observation()),
+                Source::InstagramWeb,
+            ),
+            Err(reason) => failed(reason, Source::InstagramWeb),
+        }
+    }
+
+    async fn rapidapi(&self, username: &Username, owners: &[UserId]) -> ApiVerdict {
+        let api = &self.config.rapidapi;
+        for _ in 0..MAX_KEYS_PER_PROBE {
+            let (key_id, key) = match self.keys.acquire(owners.to_vec()).await {
+                Ok(Some(found)) => found,
+                Ok(None) => break,
+                Err(err) => {
+                    log::error!("Could not take a RapidAPI key from the store: {err}.");
+                    return failed(UnknownReason::Quota, Source::Rapidapi);
+                }
+            };
+            let request = self
+                .client
+                .get(api.url.clone())
+                .query(&[("ig", username.as_str())])
+                .header("x-rapidapi-key", key.expose_secret())
+                .header("x-rapidapi-host", &api.host);
+            let classified = match fetch(request).await {
+                Ok(fetched) => classify_rapidapi(username, &fetched.observation()),
+                Err(reason) => return failed(reason, Source::Rapidapi),
+            };
+            match classified.verdict.reason() {
+                Some(UnknownReason::Quota | UnknownReason::KeyRejected) => {
+                    log::warn!(
+                        "RapidAPI key {key_id} answered `{}`; trying the next key.",
+                        classified.rule
+                    );
+                    if let Err(err) = self.keys.exhausted(key_id).await {
+                        log::error!("Could not mark RapidAPI key {key_id} exhausted: {err}.");
+                        return failed(UnknownReason::Quota, Source::Rapidapi);
+                    }
+                }
+                _ => return decided(classified, Source::Rapidapi),
+            }
+        }
+        failed(UnknownReason::Quota, Source::Rapidapi)
+    }
+}
+
+fn decided(classified: Classified, source: Source) -> ApiVerdict {
+    ApiVerdict {
+        verdict: classified.verdict,
+        source,
+        rule: Some(classified.rule.to_string()),
+    }
+}
+
+fn failed(reason: UnknownReason, source: Source) -> ApiVerdict {
+    ApiVerdict {
+        verdict: Verdict::unknown(reason),
+        source,
+        rule: None,
+    }
+}
