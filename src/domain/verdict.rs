@@ -80,10 +80,14 @@ pub enum UnknownReason {
     BlankScreenshot,
     /// The browser session failed.
     Browser,
+    /// The proxy refused the credentials (407, SOCKS5 auth failure).
+    ProxyAuth,
+    /// The proxy could not be reached or could not connect onwards.
+    Proxy,
 }
 
 impl UnknownReason {
-    pub const ALL: [UnknownReason; 14] = [
+    pub const ALL: [UnknownReason; 16] = [
         UnknownReason::RateLimited,
         UnknownReason::LoginWall,
         UnknownReason::SessionFlagged,
@@ -98,6 +102,8 @@ impl UnknownReason {
         UnknownReason::CanaryFailed,
         UnknownReason::BlankScreenshot,
         UnknownReason::Browser,
+        UnknownReason::ProxyAuth,
+        UnknownReason::Proxy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -116,6 +122,8 @@ impl UnknownReason {
             UnknownReason::CanaryFailed => "canary_failed",
             UnknownReason::BlankScreenshot => "blank_screenshot",
             UnknownReason::Browser => "browser",
+            UnknownReason::ProxyAuth => "proxy_auth",
+            UnknownReason::Proxy => "proxy",
         }
     }
 

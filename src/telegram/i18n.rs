@@ -224,6 +224,8 @@ pub fn reason_name(lang: Lang, reason: UnknownReason) -> &'static str {
         (Lang::Ru, R::CanaryFailed) => "контрольная проверка не прошла",
         (Lang::Ru, R::BlankScreenshot) => "пустой скриншот",
         (Lang::Ru, R::Browser) => "ошибка браузера",
+        (Lang::Ru, R::ProxyAuth) => "прокси отклонил логин/пароль",
+        (Lang::Ru, R::Proxy) => "прокси недоступен",
         (Lang::En, R::RateLimited) => "Instagram rate limit",
         (Lang::En, R::LoginWall) => "Instagram asked to log in",
         (Lang::En, R::SessionFlagged) => "session flagged by Instagram",
@@ -238,6 +240,8 @@ pub fn reason_name(lang: Lang, reason: UnknownReason) -> &'static str {
         (Lang::En, R::CanaryFailed) => "canary check failed",
         (Lang::En, R::BlankScreenshot) => "blank screenshot",
         (Lang::En, R::Browser) => "browser error",
+        (Lang::En, R::ProxyAuth) => "proxy rejected the credentials",
+        (Lang::En, R::Proxy) => "proxy unreachable",
     }
 }
 

@@ -1,0 +1,58 @@
+//! `igwatch` entry: parse arguments, load the configuration, set up logging, run one command.
+
+use super::common::with_store;
+use super::{Cli, Command, accounts, check, exit, keys, users};
+use crate::app;
+use crate::config::{self, LoggingConfig};
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = |name: &str| std::env::var(name).ok();
+    let config = match config::load(cli.config.as_deref(), &env) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("igwatch: the configuration has problems:\n{problems}");
+            return ExitCode::from(exit::INVALID);
+        }
+    };
+    if let Command::CheckConfig = cli.command {
+        println!("Configuration is valid.");
+        return ExitCode::from(exit::OK);
+    }
+    // The daemon logs as configured; one-shot commands log warnings to stderr only.
+    let logging = match cli.command {
+        Command::Run => config.logging.clone(),
+        _ => LoggingConfig {
+            config: PathBuf::new(),
+            level: log::LevelFilter::Warn,
+        },
+    };
+    let _logger = match crate::logging::init(&logging) {
+        Ok(handle) => handle,
+        Err(err) => {
+            eprintln!("igwatch: {err}");
+            return ExitCode::from(exit::INVALID);
+        }
+    };
+    let code = match cli.command {
+        Command::Run => match app::run(config) {
+            Ok(()) => exit::OK,
+            Err(err) => {
+                log::error!("The daemon stopped: {err}.");
+                exit::FAILURE
+            }
+        },
+        Command::CheckConfig => exit::OK,
+        Command::Check(args) => check::check(&config, args),
+        Command::Users(cmd) => with_store(&config, |store| users::users(&config, store, cmd)),
+        Command::Accounts(cmd) => {
+            with_store(&config, |store| accounts::accounts(&config, store, cmd))
+        }
+        Command::Keys(cmd) => with_store(&config, |store| keys::keys(store, cmd)),
+    };
+    ExitCode::from(code)
+}
