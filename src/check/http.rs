@@ -17,6 +17,11 @@ pub fn install_crypto_provider() {
 /// Builds the client used for Instagram and RapidAPI. Redirects are not followed: where a
 /// request was sent matters (`/accounts/login/` is a login wall, not a profile).
 pub fn build_client(config: &Config) -> Result<reqwest::Client, reqwest::Error> {
+    client_builder(config).build()
+}
+
+/// The settings of [`build_client`], for variants that add to them (a proxy: `egress.rs`).
+pub(super) fn client_builder(config: &Config) -> reqwest::ClientBuilder {
     install_crypto_provider();
     reqwest::Client::builder()
         .user_agent(config.instagram.user_agent.clone())
@@ -24,5 +29,4 @@ pub fn build_client(config: &Config) -> Result<reqwest::Client, reqwest::Error> 
         .connect_timeout(Duration::from_secs(10).min(config.checkers.probe_timeout))
         .timeout(config.checkers.probe_timeout)
         .pool_max_idle_per_host(2)
-        .build()
 }

@@ -38,3 +38,11 @@ id_type!(
     /// Row id of an outbox message.
     OutboxId
 );
+id_type!(
+    /// Row id of an owner's proxy.
+    ProxyId
+);
+id_type!(
+    /// Row id of an owner's Instagram session (a stored cookie set).
+    SessionId
+);
