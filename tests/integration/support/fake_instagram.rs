@@ -57,6 +57,10 @@ pub enum Behavior {
     Quota,
     /// Closes the socket with a TCP RST and no HTTP response.
     ResetConnection,
+    /// The profile exists for the APIs, but its page renders blank: the head names the profile
+    /// (title, `og:url`, canonical) and the body stays white, as a client-rendered page that never
+    /// rendered does.
+    BlankPage,
 }
 
 /// Which of the fake's endpoints a request hit.
@@ -97,6 +101,8 @@ impl IgRequest {
 #[derive(Default)]
 struct IgState {
     scripts: HashMap<String, VecDeque<Behavior>>,
+    /// Per-name behaviour of the profile page only (the APIs keep `scripts`).
+    page_scripts: HashMap<String, Behavior>,
     latency: Duration,
     key_quota: HashMap<String, u32>,
     requests: Vec<IgRequest>,
@@ -177,6 +183,15 @@ impl FakeInstagram {
             .lock()
             .scripts
             .insert(name.to_ascii_lowercase(), behaviors.into());
+    }
+
+    /// Scripts the profile page of `name` apart from its API answers (e.g. the API says it
+    /// exists, the page says it is gone).
+    pub fn set_page(&self, name: &str, behavior: Behavior) {
+        self.shared
+            .lock()
+            .page_scripts
+            .insert(name.to_ascii_lowercase(), behavior);
     }
 
     /// Delay added before every response.
@@ -274,7 +289,11 @@ async fn handle(
         let refused = (endpoint == Endpoint::Web && header_str(&headers, "x-ig-app-id").is_none())
             || (endpoint == Endpoint::RapidApi && key.is_none())
             || (endpoint == Endpoint::Page && !path.ends_with('/'));
-        let behavior =
+        let page_script = username
+            .as_ref()
+            .filter(|_| endpoint == Endpoint::Page && !refused)
+            .and_then(|name| st.page_scripts.get(name).cloned());
+        let behavior = page_script.or_else(|| {
             username
                 .as_ref()
                 .filter(|_| !refused)
@@ -282,7 +301,8 @@ async fn handle(
                     Some(seq) if seq.len() > 1 => seq.pop_front().expect("non-empty"),
                     Some(seq) => seq.front().cloned().unwrap_or(Behavior::NotFound),
                     None => Behavior::NotFound,
-                });
+                })
+        });
         (st.latency, behavior)
     };
     if !latency.is_zero() {
@@ -472,6 +492,7 @@ fn profile(name: &str) -> Profile {
 
 fn web_answer(name: &str, behavior: &Behavior) -> Response {
     match behavior {
+        Behavior::BlankPage => web_answer(name, &Behavior::Exists { private: false }),
         Behavior::Exists { private } => {
             let p = profile(name);
             let body = json!({
@@ -564,6 +585,7 @@ fn rapid_answer(name: &str, behavior: &Behavior) -> Response {
 fn page_answer(base: &str, name: &str, behavior: &Behavior) -> Response {
     match behavior {
         Behavior::Exists { private } => html(StatusCode::OK, profile_page(base, name, *private)),
+        Behavior::BlankPage => html(StatusCode::OK, blank_profile_page(base, name)),
         Behavior::NotFound => html(StatusCode::NOT_FOUND, not_found_page()),
         Behavior::RateLimited | Behavior::Quota => {
             html(StatusCode::TOO_MANY_REQUESTS, rate_limited_page())
@@ -653,6 +675,20 @@ fn profile_page(base: &str, name: &str, private: bool) -> String {
 <body><nav><span class=\"logo\">Instagram</span></nav><main>{body}</main>\
 <script type=\"application/json\">{{\"routePath\":\"\\/{n}\\/{{tab?}}\",\"username\":\"{n}\"}}</script>\
 </body></html>"
+    )
+}
+
+/// A profile page whose head names the profile and whose body is empty and white.
+fn blank_profile_page(base: &str, name: &str) -> String {
+    let n = esc(name);
+    let full = esc(&profile(name).full_name);
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>{full} (@{n}) • Instagram photos and videos</title>\
+<meta property=\"og:url\" content=\"{base}/{n}/\">\
+<link rel=\"canonical\" href=\"{base}/{n}/\">\
+<style>html,body{{margin:0;background:#fff}}</style></head>\
+<body><div id=\"react-root\"></div></body></html>"
     )
 }
 
