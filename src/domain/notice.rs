@@ -34,6 +34,10 @@ pub enum Notice {
     QuotaExhausted,
     /// The admin's summary of one cycle.
     Digest { cycle: CycleId, stats: CycleStats },
+    /// The daily reminder: pending accounts whose period ends soon (account, name, end).
+    ExpiringSoon {
+        accounts: Vec<(AccountId, Username, DateTime<Utc>)>,
+    },
 }
 
 impl Notice {
@@ -45,6 +49,7 @@ impl Notice {
             Notice::NoSession { .. } => "no_session",
             Notice::QuotaExhausted => "quota_exhausted",
             Notice::Digest { .. } => "digest",
+            Notice::ExpiringSoon { .. } => "expiring_soon",
         }
     }
 }

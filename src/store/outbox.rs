@@ -29,7 +29,10 @@ pub(super) fn insert_notice(
 ) -> Result<(), StoreError> {
     let account = match notice {
         Notice::Restored { account, .. } | Notice::Expired { account, .. } => Some(account.0),
-        Notice::NoSession { .. } | Notice::QuotaExhausted | Notice::Digest { .. } => None,
+        Notice::NoSession { .. }
+        | Notice::QuotaExhausted
+        | Notice::Digest { .. }
+        | Notice::ExpiringSoon { .. } => None,
     };
     // Link only to an account that still exists: the foreign key would refuse anything else.
     let account_id = match account {

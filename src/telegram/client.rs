@@ -1,13 +1,20 @@
 //! The Bot API client: teloxide's `Bot` behind a few sending methods, and the one place that
 //! classifies Telegram failures into what the notifier should do about them.
 
+use super::html::strip_tags;
 use crate::domain::UserId;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
-use teloxide_core::payloads::{SendMessageSetters, SendPhotoSetters};
+use teloxide_core::payloads::{
+    AnswerCallbackQuerySetters, EditMessageTextSetters, GetUpdatesSetters, SendDocumentSetters,
+    SendMessageSetters, SendPhotoSetters, SetMyCommandsSetters,
+};
 use teloxide_core::requests::Requester;
-use teloxide_core::types::{ChatId, InputFile, LinkPreviewOptions, ParseMode};
+use teloxide_core::types::{
+    AllowedUpdate, BotCommand, BotCommandScope, CallbackQueryId, ChatId, InlineKeyboardMarkup,
+    InputFile, LinkPreviewOptions, MessageId, ParseMode, ReplyMarkup, Update,
+};
 use teloxide_core::{ApiError, Bot, RequestError};
 use url::Url;
 
@@ -143,6 +150,162 @@ impl BotClient {
             .await
             .map(|message| message.id.0)
             .map_err(|err| self.classify(&err))
+    }
+
+    /// Sends `html` with an optional keyboard; when Telegram cannot parse the HTML, sends the
+    /// same text without markup instead (and logs it). Returns the message id.
+    pub async fn send(
+        &self,
+        chat: UserId,
+        html: &str,
+        markup: Option<ReplyMarkup>,
+    ) -> Result<i32, SendError> {
+        let request = self
+            .bot
+            .send_message(ChatId(chat.0), html)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(no_preview());
+        let request = match markup.clone() {
+            Some(markup) => request.reply_markup(markup),
+            None => request,
+        };
+        match request.await {
+            Ok(message) => Ok(message.id.0),
+            Err(err) => match self.classify(&err) {
+                SendError::CantParseEntities => {
+                    log::warn!(
+                        "Telegram could not parse a bot reply to chat={chat}; resending it as plain text."
+                    );
+                    let request = self
+                        .bot
+                        .send_message(ChatId(chat.0), strip_tags(html))
+                        .link_preview_options(no_preview());
+                    let request = match markup {
+                        Some(markup) => request.reply_markup(markup),
+                        None => request,
+                    };
+                    request
+                        .await
+                        .map(|message| message.id.0)
+                        .map_err(|err| self.classify(&err))
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Replaces the text (and inline keyboard) of a message the bot sent. An edit to identical
+    /// content is not an error.
+    pub async fn edit(
+        &self,
+        chat: UserId,
+        message: i32,
+        html: &str,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), SendError> {
+        let request = self
+            .bot
+            .edit_message_text(ChatId(chat.0), MessageId(message), html)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(no_preview());
+        let request = match keyboard {
+            Some(keyboard) => request.reply_markup(keyboard),
+            None => request,
+        };
+        match request.await {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            Err(err) => Err(self.classify(&err)),
+        }
+    }
+
+    /// Deletes a message in a private chat (e.g. one that carried a secret).
+    pub async fn delete_message(&self, chat: UserId, message: i32) -> Result<(), SendError> {
+        self.bot
+            .delete_message(ChatId(chat.0), MessageId(message))
+            .await
+            .map(|_| ())
+            .map_err(|err| self.classify(&err))
+    }
+
+    /// Answers a callback query (stops the button's spinner), with an optional toast.
+    pub async fn answer_callback(
+        &self,
+        id: &str,
+        text: Option<&str>,
+        alert: bool,
+    ) -> Result<(), SendError> {
+        let request = self
+            .bot
+            .answer_callback_query(CallbackQueryId(id.to_owned()));
+        let request = match text {
+            Some(text) => request.text(text).show_alert(alert),
+            None => request,
+        };
+        request.await.map(|_| ()).map_err(|err| self.classify(&err))
+    }
+
+    /// Uploads a document (multipart) with an optional HTML caption; returns the message id.
+    pub async fn send_document(
+        &self,
+        chat: UserId,
+        file_name: &str,
+        bytes: Vec<u8>,
+        caption_html: Option<&str>,
+    ) -> Result<i32, SendError> {
+        let file = InputFile::memory(bytes).file_name(file_name.to_owned());
+        let request = self.bot.send_document(ChatId(chat.0), file);
+        let request = match caption_html {
+            Some(caption) => request.caption(caption).parse_mode(ParseMode::Html),
+            None => request,
+        };
+        request
+            .await
+            .map(|message| message.id.0)
+            .map_err(|err| self.classify(&err))
+    }
+
+    /// One long poll for messages and callback queries. `timeout` must stay below the HTTP
+    /// client's 17 s total timeout.
+    pub async fn get_updates(
+        &self,
+        offset: Option<i64>,
+        timeout: Duration,
+    ) -> Result<Vec<Update>, SendError> {
+        let secs = u32::try_from(timeout.as_secs()).unwrap_or(u32::MAX);
+        let request = self
+            .bot
+            .get_updates()
+            .timeout(secs)
+            .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+        let request = match offset.and_then(|o| i32::try_from(o).ok()) {
+            Some(offset) => request.offset(offset),
+            None => request,
+        };
+        request.await.map_err(|err| self.classify(&err))
+    }
+
+    /// Removes any webhook, so `getUpdates` works (pending updates are kept).
+    pub async fn delete_webhook(&self) -> Result<(), SendError> {
+        self.bot
+            .delete_webhook()
+            .await
+            .map(|_| ())
+            .map_err(|err| self.classify(&err))
+    }
+
+    /// Registers the command menu for a scope and language (`None`: every language).
+    pub async fn set_commands(
+        &self,
+        commands: Vec<BotCommand>,
+        scope: BotCommandScope,
+        language: Option<&str>,
+    ) -> Result<(), SendError> {
+        let request = self.bot.set_my_commands(commands).scope(scope);
+        let request = match language {
+            Some(language) => request.language_code(language),
+            None => request,
+        };
+        request.await.map(|_| ()).map_err(|err| self.classify(&err))
     }
 
     /// The bot's username; also the cheapest check that the token works.

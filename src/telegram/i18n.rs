@@ -38,6 +38,10 @@ pub struct Texts {
     pub digest_unknown: &'static str,
     pub digest_skipped: &'static str,
     pub digest_duration: &'static str,
+    pub false_alarm_button: &'static str,
+    pub remove_button: &'static str,
+    pub expiring_title: &'static str,
+    pub expiring_advice: &'static str,
 }
 
 const RU: Texts = Texts {
@@ -69,6 +73,10 @@ const RU: Texts = Texts {
     digest_unknown: "Не определено",
     digest_skipped: "Пропущено",
     digest_duration: "Длительность",
+    false_alarm_button: "🚫 Ложное срабатывание",
+    remove_button: "🗑 Удалить",
+    expiring_title: "⏰ Скоро заканчивается срок",
+    expiring_advice: "Продлите срок кнопкой или в карточке аккаунта.",
 };
 
 const EN: Texts = Texts {
@@ -100,6 +108,10 @@ const EN: Texts = Texts {
     digest_unknown: "Unknown",
     digest_skipped: "Skipped",
     digest_duration: "Duration",
+    false_alarm_button: "🚫 False alarm",
+    remove_button: "🗑 Remove",
+    expiring_title: "⏰ Periods ending soon",
+    expiring_advice: "Extend with a button or on the account card.",
 };
 
 /// The catalogue of `lang`.

@@ -5,9 +5,13 @@ use super::i18n::{
     Unit, count, format_cycle_duration, format_date, format_datetime, format_elapsed, reason_name,
     source_name, texts,
 };
-use crate::domain::{CycleId, CycleStats, Lang, Notice, Source, UnknownReason};
+use crate::bot::callback::Callback;
+use crate::domain::{
+    AccountId, CycleId, CycleStats, Lang, Notice, Source, UnknownReason, Username,
+};
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use std::collections::BTreeMap;
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 /// Longest message text Telegram accepts, in UTF-16 units after entity parsing.
 pub const TEXT_LIMIT: usize = 4096;
@@ -20,14 +24,63 @@ pub const CAPTION_LIMIT: usize = 1024;
 pub struct Rendered {
     pub html: String,
     pub plain: String,
+    /// Buttons under the message ("False alarm", "+7 days", …); the bot re-authorises every
+    /// press on the server.
+    pub keyboard: Option<InlineKeyboardMarkup>,
 }
 
 impl Rendered {
     fn from_html(html: String) -> Self {
         let plain = strip_tags(&html);
-        Rendered { html, plain }
+        Rendered {
+            html,
+            plain,
+            keyboard: None,
+        }
     }
 }
+
+fn callback_button(label: String, callback: Callback) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(label, callback.encode())
+}
+
+/// The buttons of a notice: "False alarm" under a restore alert, "+7 / +30 days" and "Remove"
+/// under an expiry, "+7 days" per account of a reminder.
+fn keyboard(notice: &Notice, lang: Lang) -> Option<InlineKeyboardMarkup> {
+    let t = texts(lang);
+    let plus = |days: u32| format!("+{}", count(lang, u64::from(days), Unit::Day));
+    let rows = match notice {
+        Notice::Restored { account, .. } => vec![vec![callback_button(
+            t.false_alarm_button.to_owned(),
+            Callback::FalseAlarm(*account),
+        )]],
+        Notice::Expired { account, .. } => vec![
+            vec![
+                callback_button(plus(7), Callback::Days(*account, 7)),
+                callback_button(plus(30), Callback::Days(*account, 30)),
+            ],
+            vec![callback_button(
+                t.remove_button.to_owned(),
+                Callback::Delete(*account),
+            )],
+        ],
+        Notice::ExpiringSoon { accounts } => accounts
+            .iter()
+            .take(REMINDER_BUTTONS)
+            .map(|(id, name, _)| {
+                vec![callback_button(
+                    format!("@{} {}", name.as_str(), plus(7)),
+                    Callback::Days(*id, 7),
+                )]
+            })
+            .collect(),
+        Notice::NoSession { .. } | Notice::QuotaExhausted | Notice::Digest { .. } => return None,
+    };
+    Some(InlineKeyboardMarkup::new(rows))
+}
+
+/// Most accounts of a reminder that get a button (the text lists all of them).
+const REMINDER_BUTTONS: usize = 20;
 
 /// Whether the text fits in a photo caption (≤ 1024 characters after entity parsing).
 pub fn caption_fits(rendered: &Rendered) -> bool {
@@ -76,8 +129,11 @@ pub fn render(notice: &Notice, lang: Lang, offset: FixedOffset) -> Rendered {
         Notice::NoSession { accounts } => no_session(lang, *accounts),
         Notice::QuotaExhausted => quota_exhausted(lang),
         Notice::Digest { cycle, stats } => digest(lang, *cycle, stats),
+        Notice::ExpiringSoon { accounts } => expiring_soon(lang, offset, accounts),
     };
-    Rendered::from_html(html)
+    let mut rendered = Rendered::from_html(html);
+    rendered.keyboard = keyboard(notice, lang);
+    rendered
 }
 
 /// What the restored and expired notices share.
@@ -171,6 +227,24 @@ fn expired(lang: Lang, offset: FixedOffset, period: &Period<'_>) -> String {
     }
     lines.push(line(t.status, &escape(t.expired_status)));
     lines.push(escape(t.expired_advice));
+    lines.join("\n")
+}
+
+fn expiring_soon(
+    lang: Lang,
+    offset: FixedOffset,
+    accounts: &[(AccountId, Username, DateTime<Utc>)],
+) -> String {
+    let t = texts(lang);
+    let mut lines = vec![title(t.expiring_title)];
+    for (_, name, ends_at) in accounts {
+        lines.push(format!(
+            "• {} — {}",
+            profile_link(name.as_str()),
+            escape(&format_date(ends_at.with_timezone(&offset)))
+        ));
+    }
+    lines.push(escape(t.expiring_advice));
     lines.join("\n")
 }
 
@@ -543,12 +617,58 @@ mod tests {
         let fits = Rendered {
             html: format!("<b>{}</b>", "я".repeat(1024)),
             plain: "я".repeat(1024),
+            keyboard: None,
         };
         assert!(caption_fits(&fits));
         let emoji = Rendered {
             html: String::new(),
-            plain: "✅".repeat(600) + &"🔒".repeat(300),
+            plain: "✅".repeat(600) + "🔒".repeat(300).as_str(),
+            keyboard: None,
         };
         assert!(!caption_fits(&emoji));
+    }
+
+    #[test]
+    fn notices_carry_their_buttons() {
+        let data = |n: &Notice| -> Vec<String> {
+            render(n, Lang::En, msk())
+                .keyboard
+                .map(|k| {
+                    k.inline_keyboard
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|b| match b.kind {
+                            teloxide_core::types::InlineKeyboardButtonKind::CallbackData(d) => {
+                                Some(d)
+                            }
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            data(&restored_notice(false, vec![Source::Rapidapi])),
+            ["fa:7"]
+        );
+        let expired = Notice::Expired {
+            account: AccountId(7),
+            username: Username::parse("gone").unwrap(),
+            started_at: utc("2026-12-03T07:15:00Z"),
+            period_days: 30,
+        };
+        assert_eq!(data(&expired), ["d:7:7", "d:7:30", "x:7"]);
+        assert!(data(&Notice::QuotaExhausted).is_empty());
+        let soon = Notice::ExpiringSoon {
+            accounts: vec![(
+                AccountId(9),
+                Username::parse("soon").unwrap(),
+                utc("2026-12-05T07:15:00Z"),
+            )],
+        };
+        assert_eq!(data(&soon), ["d:9:7"]);
+        let got = render(&soon, Lang::Ru, msk());
+        assert_eq!(check_balanced(&got.html), Ok(()));
+        assert!(got.plain.contains("soon — 05.12.2026"), "{}", got.plain);
     }
 }
