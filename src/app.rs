@@ -1,12 +1,16 @@
 //! The supervisor: the only place that knows every actor, their start order and wiring, and shutdown.
 
-use crate::actors::messages::{Drain, FlushOutbox, StopTicking, WithStore};
+use crate::actors::messages::{
+    Drain, FlushOutbox, GetDispatcherStatus, GetSchedule, StopTicking, WithStore,
+};
 use crate::actors::{
     CheckerFactory, DispatcherActor, FaultHook, NotifierActor, StoreActor, TickActor,
 };
-use crate::check::KeySource;
+use crate::check::{BudgetConfig, EgressPool, KeySource};
 use crate::config::Config;
 use crate::domain::{KeyId, Notice, UserId};
+use crate::metrics::{HealthCheck, Metrics, MetricsError};
+use crate::notify;
 use crate::secret::SecretCipher;
 use crate::store::{Store, StoreError};
 use crate::telegram::BotClient;
@@ -30,6 +34,8 @@ pub enum AppError {
     Telegram(String),
     #[error("failed to wait for signals: {0}")]
     Signals(#[from] std::io::Error),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
 }
 
 /// Test-only seams; production passes `Hooks::default()`.
@@ -40,10 +46,18 @@ pub struct Hooks {
 
 /// Addresses of the running actors.
 pub struct Daemon {
+    pub metrics: Arc<Metrics>,
     pub store: Addr<StoreActor>,
     pub notifier: Addr<NotifierActor>,
     pub dispatcher: Addr<DispatcherActor>,
     pub tick: Addr<TickActor>,
+    /// The Telegram poller; `None` in local mode (no token).
+    pub bot: Option<Addr<crate::actors::BotActor>>,
+    /// Notified when an admin confirms "restart" in the bot: shut down and exit with the
+    /// restart exit code.
+    pub restart: Arc<tokio::sync::Notify>,
+    /// Queues the daily expiry reminder.
+    pub reminder: Addr<crate::actors::ReminderActor>,
 }
 
 /// Opens the database with the configured key (secrets are refused without one).
@@ -68,13 +82,17 @@ impl Daemon {
             ),
             None => None,
         };
+        let metrics = Metrics::new()?;
         let store = StoreActor::start(store);
+        let bot_client = client.clone();
         let notifier = {
-            let (config, store) = (config.clone(), store.clone());
-            Supervisor::start(move |_| NotifierActor::new(config, store, client))
+            let (config, metrics, store) = (config.clone(), metrics.clone(), store.clone());
+            Supervisor::start(move |_| NotifierActor::new(config, metrics, store, client))
         };
         let factory = CheckerFactory {
             config: config.clone(),
+            metrics: metrics.clone(),
+            egress: Arc::new(EgressPool::new(BudgetConfig::from_config(&config.egress))),
             keys: Arc::new(StoreKeys {
                 store: store.clone(),
                 daily_limit: config.rapidapi.daily_limit,
@@ -91,11 +109,86 @@ impl Daemon {
             let (interval, on_start) = (config.scheduler.interval, config.scheduler.run_on_start);
             Supervisor::start(move |_| TickActor::new(interval, on_start, dispatcher, store))
         };
-        Ok(Daemon {
+        let restart = Arc::new(tokio::sync::Notify::new());
+        let bot = bot_client.map(|client| {
+            let peers = crate::bot::Peers {
+                check_now: dispatcher.clone().recipient(),
+                set_interval: tick.clone().recipient(),
+                schedule: tick.clone().recipient(),
+                dispatcher_status: dispatcher.clone().recipient(),
+                restart: restart.clone(),
+            };
+            let (config, store) = (config.clone(), store.clone());
+            Supervisor::start(move |_| crate::actors::BotActor::new(config, store, client, peers))
+        });
+        let reminder = {
+            let (config, store, notifier) =
+                (config.clone(), store.clone(), notifier.clone().recipient());
+            Supervisor::start(move |_| crate::actors::ReminderActor::new(config, store, notifier))
+        };
+        let daemon = Daemon {
+            metrics,
             store,
             notifier,
             dispatcher,
             tick,
+            bot,
+            restart,
+            reminder,
+        };
+        if let Some(addr) = config.metrics.listen {
+            let (metrics, health) = (daemon.metrics.clone(), daemon.health_check());
+            actix::spawn(async move {
+                if let Err(err) = crate::metrics::serve(addr, metrics, health).await {
+                    log::error!("The metrics listener on {addr} failed: {err}.");
+                }
+            });
+        }
+        Ok(daemon)
+    }
+
+    /// Tells systemd we are ready, then pings its watchdog, but only while the actor system is
+    /// healthy: a wedged scheduler or dispatcher lets the watchdog restart the service.
+    fn tell_systemd(&self) {
+        if let Err(err) = notify::ready() {
+            log::warn!("Could not tell systemd we are ready: {err}.");
+        }
+        let Some(every) = notify::watchdog_interval() else {
+            return;
+        };
+        let health = self.health_check();
+        actix::spawn(async move {
+            let mut ticker = tokio::time::interval(every);
+            loop {
+                ticker.tick().await;
+                if !health().await {
+                    log::error!(
+                        "The scheduler or dispatcher stopped answering; not pinging the watchdog."
+                    );
+                    continue;
+                }
+                if let Err(err) = notify::watchdog_ping() {
+                    log::warn!("Could not ping the systemd watchdog: {err}.");
+                }
+            }
+        });
+    }
+
+    /// Healthy while the scheduler and the dispatcher answer within a second and the dispatcher
+    /// still accepts cycles.
+    pub fn health_check(&self) -> HealthCheck {
+        let (tick, dispatcher) = (self.tick.clone(), self.dispatcher.clone());
+        Arc::new(move || {
+            let (tick, dispatcher) = (tick.clone(), dispatcher.clone());
+            Box::pin(async move {
+                let limit = Duration::from_secs(1);
+                let tick_ok = tick.send(GetSchedule).timeout(limit).await.is_ok();
+                let dispatcher_ok = matches!(
+                    dispatcher.send(GetDispatcherStatus).timeout(limit).await,
+                    Ok(status) if !status.draining
+                );
+                tick_ok && dispatcher_ok
+            })
         })
     }
 
@@ -127,8 +220,12 @@ pub fn run(config: Config) -> Result<(), AppError> {
             config.instagram.provider
         );
         let daemon = Daemon::start(config, store, Hooks::default())?;
+        daemon.tell_systemd();
         wait_for_signal().await?;
         log::info!("Shutting down: finishing in-flight probes.");
+        if let Err(err) = notify::stopping() {
+            log::warn!("Could not tell systemd we are stopping: {err}.");
+        }
         daemon.shutdown(SHUTDOWN_WAIT).await;
         log::info!("Stopped.");
         Ok(())

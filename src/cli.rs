@@ -1,13 +1,16 @@
 //! The command line (clap): the commands and their arguments; each group runs in its own file.
 
 mod accounts;
+mod backup;
 mod check;
 mod common;
+mod doctor;
 mod entry;
 mod keys;
 mod users;
 
 pub use accounts::AccountsCommand;
+pub use backup::BackupArgs;
 pub use check::CheckArgs;
 pub use entry::main;
 pub use keys::KeysCommand;
@@ -26,6 +29,10 @@ pub mod exit {
     pub const INVALID: u8 = 2;
     /// `check`: at least one username could not be classified (`unknown`).
     pub const UNCLASSIFIED: u8 = 3;
+    /// `run`: the daemon stopped because an admin asked for a restart (the bot's restart
+    /// command). EX_TEMPFAIL; the systemd unit lists it in `RestartForceExitStatus=` (restart
+    /// even though it is not a failure) and `SuccessExitStatus=` (not counted as a failure).
+    pub const RESTART: u8 = 75;
 }
 
 #[derive(Parser, Debug)]
@@ -59,4 +66,8 @@ pub enum Command {
     /// Manage RapidAPI keys (stored encrypted; needs IGWATCH_SECRET_KEY).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check config, database, encryption key, WebDriver, Telegram and Instagram (exit 1 on any ✗).
+    Doctor,
+    /// Write a consistent copy of the database to a new file, safe while the daemon runs.
+    Backup(BackupArgs),
 }

@@ -5,7 +5,7 @@
 //! problems come back together in `ConfigErrors`. Secrets are resolved in this order (first found
 //! wins): environment variable, systemd credential (`$CREDENTIALS_DIRECTORY`), then the file keys.
 
-use crate::domain::{Lang, Mode, UserId};
+use crate::domain::{Lang, Mode, UserId, Username};
 use base64::Engine as _;
 use chrono::{FixedOffset, Offset, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -33,7 +33,13 @@ pub const CREDENTIAL_SECRET_KEY: &str = "igwatch-secret-key";
 const SCHEMA: &[(&str, &[&str])] = &[
     (
         "scheduler",
-        &["interval", "run_on_start", "confirmations", "digest"],
+        &[
+            "interval",
+            "run_on_start",
+            "confirmations",
+            "digest",
+            "canary",
+        ],
     ),
     ("checkers", &["count", "probe_timeout"]),
     ("database", &["path", "busy_timeout", "history_per_account"]),
@@ -43,20 +49,38 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ),
     (
         "instagram",
-        &["provider", "base_url", "app_id", "user_agent"],
+        &[
+            "provider",
+            "base_url",
+            "app_id",
+            "user_agent",
+            "allow_private_proxies",
+        ],
     ),
     ("rapidapi", &["url", "host", "daily_limit"]),
     ("webdriver", &["urls", "recycle_after"]),
     (
+        "egress",
+        &[
+            "per_minute",
+            "burst",
+            "jitter",
+            "backoff_base",
+            "backoff_max",
+        ],
+    ),
+    (
         "users",
         &["default_mode", "default_days", "default_lang", "utc_offset"],
     ),
+    ("reminders", &["time", "days_before"]),
     (
         "notifier",
         &["global_per_second", "per_chat_interval", "max_backoff"],
     ),
     ("secrets", &["key_file"]),
     ("logging", &["config", "level"]),
+    ("metrics", &["listen"]),
 ];
 
 const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
@@ -82,10 +106,13 @@ pub struct Config {
     pub instagram: InstagramConfig,
     pub rapidapi: RapidApiConfig,
     pub webdriver: WebDriverConfig,
+    pub egress: EgressConfig,
     pub users: UsersConfig,
     pub notifier: NotifierConfig,
     pub secrets: SecretsConfig,
     pub logging: LoggingConfig,
+    pub metrics: MetricsConfig,
+    pub reminders: RemindersConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +125,9 @@ pub struct SchedulerConfig {
     pub confirmations: u32,
     /// Send the admin a digest after each cycle (default true).
     pub digest: bool,
+    /// A known-live account probed per egress each cycle (default `instagram`); when it is not
+    /// `Exists`, that egress's `NotFound`s of the cycle are not trusted.
+    pub canary: Username,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +175,8 @@ pub struct InstagramConfig {
     pub app_id: String,
     /// User-Agent sent by the HTTP client.
     pub user_agent: String,
+    /// Accept proxies whose host resolves to loopback or private ranges (default false; tests).
+    pub allow_private_proxies: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +195,21 @@ pub struct WebDriverConfig {
     pub urls: Vec<Url>,
     /// Pages before a session is recycled (default 100).
     pub recycle_after: u32,
+}
+
+/// The shared budget of each egress (the direct connection or one proxy) towards Instagram.
+#[derive(Debug, Clone)]
+pub struct EgressConfig {
+    /// Requests per minute per egress (default 30).
+    pub per_minute: u32,
+    /// Requests that may go at once before the rate applies (default 5).
+    pub burst: u32,
+    /// Random extra wait of up to this before each request (default 1s).
+    pub jitter: Duration,
+    /// First cool-down after a rate limit or login wall (default 1m), doubling per repeat.
+    pub backoff_base: Duration,
+    /// Longest cool-down (default 30m).
+    pub backoff_max: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -192,6 +239,21 @@ pub struct SecretsConfig {
     /// 32-byte key (base64 or 64 hex digits) from `IGWATCH_SECRET_KEY`, `secrets.key_file`
     /// or `$CREDENTIALS_DIRECTORY/igwatch-secret-key`.
     pub key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RemindersConfig {
+    /// Local time of day (in `users.utc_offset`) of the daily expiry reminder (default 10:00).
+    pub time: chrono::NaiveTime,
+    /// Remind about pending accounts whose period ends within this many days (default 3;
+    /// 0 turns the reminder off).
+    pub days_before: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricsConfig {
+    /// Address of the `/metrics` and `/healthz` listener; `None` (the default) turns it off.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -258,6 +320,7 @@ impl Default for Config {
                 run_on_start: true,
                 confirmations: 1,
                 digest: true,
+                canary: Username::parse("instagram").expect("`instagram` is a valid username"),
             },
             checkers: CheckersConfig {
                 count: 3,
@@ -278,6 +341,7 @@ impl Default for Config {
                 base_url: builtin_url(DEFAULT_INSTAGRAM_BASE_URL),
                 app_id: "936619743392459".to_owned(),
                 user_agent: DEFAULT_USER_AGENT.to_owned(),
+                allow_private_proxies: false,
             },
             rapidapi: RapidApiConfig {
                 url: rapidapi_url,
@@ -287,6 +351,13 @@ impl Default for Config {
             webdriver: WebDriverConfig {
                 urls: vec![builtin_url(DEFAULT_WEBDRIVER_URL)],
                 recycle_after: 100,
+            },
+            egress: EgressConfig {
+                per_minute: 30,
+                burst: 5,
+                jitter: SECOND,
+                backoff_base: MINUTE,
+                backoff_max: 30 * MINUTE,
             },
             users: UsersConfig {
                 default_mode: Mode::ApiBrowser,
@@ -303,6 +374,11 @@ impl Default for Config {
             logging: LoggingConfig {
                 config: PathBuf::from("config/log4rs.yaml"),
                 level: log::LevelFilter::Info,
+            },
+            metrics: MetricsConfig { listen: None },
+            reminders: RemindersConfig {
+                time: chrono::NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default(),
+                days_before: 3,
             },
         }
     }
@@ -506,6 +582,9 @@ impl<'a> Walk<'a> {
         sec.read("run_on_start", &mut s.run_on_start, boolean);
         sec.read("confirmations", &mut s.confirmations, integer(1, Some(10)));
         sec.read("digest", &mut s.digest, boolean);
+        sec.read("canary", &mut s.canary, |v| {
+            Username::parse(string(v)?).map_err(|e| e.to_string())
+        });
 
         let mut sec = self.section("checkers");
         let k = &mut c.checkers;
@@ -535,6 +614,11 @@ impl<'a> Walk<'a> {
         sec.read("base_url", &mut i.base_url, http_url);
         sec.read("app_id", &mut i.app_id, non_empty_string);
         sec.read("user_agent", &mut i.user_agent, non_empty_string);
+        sec.read(
+            "allow_private_proxies",
+            &mut i.allow_private_proxies,
+            boolean,
+        );
 
         let mut sec = self.section("rapidapi");
         let r = &mut c.rapidapi;
@@ -553,6 +637,18 @@ impl<'a> Walk<'a> {
         let w = &mut c.webdriver;
         sec.read("urls", &mut w.urls, webdriver_urls);
         sec.read("recycle_after", &mut w.recycle_after, integer(1, None));
+
+        let mut sec = self.section("egress");
+        let e = &mut c.egress;
+        sec.read("per_minute", &mut e.per_minute, integer(1, Some(100_000)));
+        sec.read("burst", &mut e.burst, integer(1, Some(10_000)));
+        sec.read("jitter", &mut e.jitter, duration_in(Duration::ZERO, MINUTE));
+        sec.read(
+            "backoff_base",
+            &mut e.backoff_base,
+            duration_in(SECOND, DAY),
+        );
+        sec.read("backoff_max", &mut e.backoff_max, duration_in(SECOND, DAY));
 
         let mut sec = self.section("users");
         let u = &mut c.users;
@@ -575,6 +671,14 @@ impl<'a> Walk<'a> {
         let l = &mut c.logging;
         sec.read("config", &mut l.config, path);
         sec.read("level", &mut l.level, level);
+
+        let mut sec = self.section("metrics");
+        c.metrics.listen = sec.optional("listen", socket_addr);
+
+        let mut sec = self.section("reminders");
+        let r = &mut c.reminders;
+        sec.read("time", &mut r.time, time_of_day);
+        sec.read("days_before", &mut r.days_before, integer(0, Some(365)));
 
         c
     }
@@ -784,6 +888,12 @@ fn path(value: &Value) -> Result<PathBuf, String> {
     non_empty_string(value).map(PathBuf::from)
 }
 
+fn socket_addr(value: &Value) -> Result<std::net::SocketAddr, String> {
+    let text = string(value)?;
+    text.parse()
+        .map_err(|_| format!("invalid listen address \"{text}\" (use e.g. \"127.0.0.1:9184\")"))
+}
+
 fn boolean(value: &Value) -> Result<bool, String> {
     value
         .as_bool()
@@ -916,6 +1026,13 @@ fn utc_offset(value: &Value) -> Result<FixedOffset, String> {
     let text = string(value)?.trim();
     text.parse::<FixedOffset>()
         .map_err(|_| format!("invalid UTC offset {text:?} (use e.g. \"+03:00\" or \"-05:30\")"))
+}
+
+/// A time of day written `"HH:MM"`.
+fn time_of_day(value: &Value) -> Result<chrono::NaiveTime, String> {
+    let text = string(value)?.trim();
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .map_err(|_| format!("invalid time {text:?} (use 24-hour \"HH:MM\", e.g. \"10:00\")"))
 }
 
 fn level(value: &Value) -> Result<log::LevelFilter, String> {
@@ -1182,7 +1299,7 @@ digest = true
             "scheduler",
             "expected a table, found an integer",
         );
-        check("[metrics]\nport = 1", "metrics", "unknown section");
+        check("[stats]\nport = 1", "stats", "unknown section");
         check(
             "[scheduler]\ndigest = \"yes\"",
             "scheduler.digest",

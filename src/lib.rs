@@ -2,12 +2,15 @@
 
 pub mod actors;
 pub mod app;
+pub mod bot;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod domain;
 pub mod logging;
+pub mod metrics;
+pub mod notify;
 pub mod secret;
 pub mod store;
 pub mod telegram;

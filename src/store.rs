@@ -5,21 +5,35 @@
 //! The store never reads the clock: callers pass `now`.
 
 mod accounts;
+mod backup;
+mod bot;
 mod cycles;
 mod keys;
 mod models;
 mod outbox;
 mod probes;
+mod proxies;
 mod schema;
+mod sessions;
 mod users;
 
 #[cfg(test)]
 mod tests;
 
 pub use accounts::{Account, AccountFilter, AddReport, DueAccount, ProbeRow};
+pub use backup::{BackupError, Inspection};
+pub use bot::{
+    AccountCard, BotStats, CARD_HISTORY, OFFSET_SETTING, Page, Profile, RemoveReport, UserFilter,
+    UserSummary,
+};
 pub use keys::KeyInfo;
 pub use outbox::OutboxItem;
 pub use probes::{ProbeRecord, Transition};
+pub use proxies::{
+    AddProxiesReport, DEFAULT_PROXY_PRIORITY, PROXY_FAIL_LIMIT, PROXY_RETEST_AFTER, ProxyHealth,
+    ProxyInfo,
+};
+pub use sessions::SessionInfo;
 pub use users::User;
 
 use crate::domain::UserId;

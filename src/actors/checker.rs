@@ -1,15 +1,17 @@
-//! CheckerActor: owns one HTTP client (and, with the browser issue, one WebDriver session) and runs probes.
+//! CheckerActor: owns one HTTP client set and one WebDriver session, and runs one probe at a time.
 
-use super::messages::{CheckerFailed, CheckerReady, ProbeJob, ProbeOutcome, RunProbe};
-use crate::check::{ApiProber, KeySource, build_client};
+use super::messages::{
+    CheckerFailed, CheckerReady, CloseBrowser, ProbeJob, ProbeOutcome, RunProbe,
+};
+use crate::check::{ApiProber, BrowserSlot, EgressPool, KeySource, ProbeContext, ProbeInput};
 use crate::config::Config;
-use crate::domain::{Mode, Source, UnknownReason, Verdict};
+use crate::domain::{Source, UnknownReason, Verdict};
+use crate::metrics::Metrics;
 use actix::prelude::*;
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A fault a test asks a checker to suffer (the test-only hook; production passes none).
@@ -35,7 +37,10 @@ pub trait FaultHook {
 #[derive(Clone)]
 pub struct CheckerFactory {
     pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
     pub keys: Arc<dyn KeySource>,
+    /// Rate budgets and health of every egress, shared by all checkers.
+    pub egress: Arc<EgressPool>,
     pub faults: Option<Rc<dyn FaultHook>>,
 }
 
@@ -47,16 +52,18 @@ impl CheckerFactory {
         slot: usize,
         instance: u64,
         dispatcher: Recipient<CheckerReady>,
-        restarts: Arc<AtomicU64>,
     ) -> Addr<CheckerActor> {
         let factory = self.clone();
+        // Checkers spread over the WebDriver endpoints (several chromedriver hosts or a Grid).
+        let urls = &factory.config.webdriver.urls;
+        let webdriver_url = urls[slot % urls.len()].clone();
         Supervisor::start(move |_| CheckerActor {
             slot,
             instance,
             factory,
             dispatcher,
-            restarts,
             prober: None,
+            browser: Some(BrowserSlot::new(webdriver_url)),
             start_failures: 0,
             epoch: 0,
         })
@@ -69,8 +76,9 @@ pub struct CheckerActor {
     instance: u64,
     factory: CheckerFactory,
     dispatcher: Recipient<CheckerReady>,
-    restarts: Arc<AtomicU64>,
-    prober: Option<Rc<ApiProber>>,
+    prober: Option<Rc<ProbeContext>>,
+    /// `None` while a probe holds it.
+    browser: Option<BrowserSlot>,
     start_failures: u32,
     /// Incremented at every start.
     epoch: u64,
@@ -84,27 +92,25 @@ fn start_backoff(failures: u32) -> Duration {
 }
 
 impl CheckerActor {
-    fn try_start(&mut self) -> Result<ApiProber, String> {
+    fn try_start(&mut self) -> Result<ProbeContext, String> {
         if let Some(faults) = &self.factory.faults
             && faults.fail_start(self.slot)
         {
             return Err("injected start failure".into());
         }
-        let client = build_client(&self.factory.config)
-            .map_err(|e| format!("failed to build the HTTP client: {}", e.without_url()))?;
-        Ok(ApiProber::new(
-            client,
-            self.factory.config.clone(),
-            self.factory.keys.clone(),
-        ))
+        let f = &self.factory;
+        let api = ApiProber::new(f.config.clone(), f.keys.clone());
+        ProbeContext::new(f.config.clone(), api, f.egress.clone())
+            .map_err(|e| format!("failed to build the HTTP client: {}", e.without_url()))
     }
 
-    fn failed(&self, reason: String, during_probe: bool) -> CheckerFailed {
+    fn failed(&self, reason: String, during_probe: bool, restarting: bool) -> CheckerFailed {
         CheckerFailed {
             checker: self.slot,
             epoch: self.epoch,
             reason,
             during_probe,
+            restarting,
         }
     }
 }
@@ -142,7 +148,12 @@ impl Actor for CheckerActor {
 impl Supervised for CheckerActor {
     fn restarting(&mut self, _: &mut Self::Context) {
         self.prober = None;
-        self.restarts.fetch_add(1, Ordering::Relaxed);
+        // A probe that panicked took the browser with it; a fresh slot starts lazily.
+        if self.browser.is_none() {
+            let urls = &self.factory.config.webdriver.urls;
+            self.browser = Some(BrowserSlot::new(urls[self.slot % urls.len()].clone()));
+        }
+        self.factory.metrics.checker_restarts.inc();
         log::info!("Checker {} is restarting.", self.slot);
     }
 }
@@ -159,67 +170,101 @@ impl Handler<RunProbe> for CheckerActor {
         if fault == Some(InjectedFault::PanicInHandler) {
             panic!("injected panic in the handler of checker {}", self.slot);
         }
-        let Some(prober) = self.prober.clone() else {
-            let failed = self.failed("not started".into(), false);
+        let (Some(prober), Some(mut browser)) = (self.prober.clone(), self.browser.take()) else {
+            let failed = self.failed("not started".into(), false, false);
             return Box::pin(fut::ready(Err(failed)));
         };
         let timeout = self.factory.config.checkers.probe_timeout;
         let probe = async move {
             match fault {
                 Some(InjectedFault::PanicInProbe) => panic!("injected panic in a probe"),
-                Some(InjectedFault::Fatal) => return Err("injected fatal error".to_string()),
+                Some(InjectedFault::Fatal) => {
+                    return (Err(("injected fatal error".to_string(), true)), browser);
+                }
                 _ => {}
             }
             let started = Instant::now();
-            let (verdict, sources, rule) =
-                match tokio::time::timeout(timeout, run(&prober, &job)).await {
+            let input = ProbeInput {
+                username: &job.username,
+                owners: &job.owners,
+                mode: job.mode,
+                cookies: job.session.as_ref().map_or(&[], |(_, c)| c.as_slice()),
+                proxy: job.proxy.as_ref().map(|(id, spec)| (*id, spec.as_ref())),
+            };
+            // The API part is bounded by the probe timeout; browser commands carry their own
+            // deadlines (a browser probe must not be cancelled mid-command: its session would
+            // be dropped without being closed).
+            let result = if job.mode.needs_browser() {
+                prober.run(&input, &mut browser).await
+            } else {
+                match tokio::time::timeout(timeout, prober.run(&input, &mut browser)).await {
                     Ok(done) => done,
-                    Err(_) => (
-                        Verdict::unknown(UnknownReason::Timeout),
-                        vec![Source::None],
-                        None,
-                    ),
-                };
-            Ok(ProbeOutcome {
-                verdict,
-                sources,
-                rule,
-                elapsed: started.elapsed(),
-            })
+                    Err(_) => Ok(crate::check::ProbeResult {
+                        verdict: Verdict::unknown(UnknownReason::Timeout),
+                        sources: vec![Source::None],
+                        rule: None,
+                        screenshot: None,
+                        session_refused: false,
+                        proxy_ok: None,
+                    }),
+                }
+            };
+            let outcome = result
+                .map(|r| ProbeOutcome {
+                    verdict: r.verdict,
+                    sources: r.sources,
+                    rule: r.rule,
+                    elapsed: started.elapsed(),
+                    screenshot: r.screenshot,
+                    session_refused: r.session_refused,
+                    proxy_ok: r.proxy_ok,
+                })
+                .map_err(|e| (e.to_string(), false));
+            (outcome, browser)
         };
-        Box::pin(
-            AssertUnwindSafe(probe)
-                .catch_unwind()
-                .into_actor(self)
-                .map(|result, act, ctx| {
-                    let reason = match result {
-                        Ok(Ok(outcome)) => return Ok(outcome),
-                        Ok(Err(reason)) => reason,
-                        Err(_) => "the probe panicked".to_string(),
-                    };
+        Box::pin(AssertUnwindSafe(probe).catch_unwind().into_actor(self).map(
+            |result, act, ctx| {
+                let (reason, restart) = match result {
+                    Ok((Ok(outcome), browser)) => {
+                        act.browser = Some(browser);
+                        return Ok(outcome);
+                    }
+                    Ok((Err((reason, restart)), browser)) => {
+                        act.browser = Some(browser);
+                        (reason, restart)
+                    }
+                    Err(_) => ("the probe panicked".to_string(), true),
+                };
+                if restart {
                     log::error!(
                         "Checker {} failed ({reason}); it will be restarted and the job re-queued.",
                         act.slot
                     );
                     ctx.stop();
-                    Err(act.failed(reason, true))
-                }),
-        )
+                } else {
+                    log::warn!("Checker {} lost its probe ({reason}); re-queueing the job.", act.slot);
+                }
+                Err(act.failed(reason, true, restart))
+            },
+        ))
     }
 }
 
-/// Runs the probe the job's mode asks for.
-async fn run(prober: &ApiProber, job: &ProbeJob) -> (Verdict, Vec<Source>, Option<String>) {
-    match job.mode {
-        Mode::Api => {
-            let api = prober.probe(&job.username, &job.owners).await;
-            (api.verdict, vec![api.source], api.rule)
-        }
-        Mode::Browser | Mode::ApiBrowser => (
-            Verdict::unknown(UnknownReason::NoSession),
-            vec![Source::None],
-            None,
-        ),
+impl Handler<CloseBrowser> for CheckerActor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, _: CloseBrowser, _: &mut Self::Context) -> Self::Result {
+        let Some(mut browser) = self.browser.take() else {
+            return Box::pin(fut::ready(()));
+        };
+        Box::pin(
+            async move {
+                browser.close().await;
+                browser
+            }
+            .into_actor(self)
+            .map(|browser, act, _| act.browser = Some(browser)),
+        )
     }
 }
 

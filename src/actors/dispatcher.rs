@@ -2,21 +2,23 @@
 
 use super::checker::{CheckerActor, CheckerFactory};
 use super::messages::{
-    CheckerFailed, CheckerReady, CycleStart, DispatcherStatus, Drain, GetDispatcherStatus,
-    OutboxChanged, ProbeJob, ProbeOutcome, RunProbe, StartCycle, WithStore,
+    CheckNow, CheckProgress, CheckerFailed, CheckerReady, CloseBrowser, CycleStart,
+    DispatcherStatus, Drain, GetDispatcherStatus, OutboxChanged, ProbeJob, ProbeOutcome, RunProbe,
+    StartCycle, WithStore,
 };
 use super::store::StoreActor;
+use crate::check::{Egress, EgressPool, Pick, ProxyChoice};
 use crate::config::Config;
 use crate::domain::{
-    CycleId, CycleStats, Mode, Notice, ProbeEffect, Source, UnknownReason, UserId, Username,
-    Verdict,
+    AccountState, Cookie, CycleId, CycleStats, Mode, Notice, ProbeEffect, ProxyId, ProxySpec,
+    SessionId, Source, UnknownReason, UserId, Username, Verdict,
 };
-use crate::store::{DueAccount, ProbeRecord};
+use crate::metrics::Metrics;
+use crate::store::{DueAccount, ProbeRecord, Store, StoreError};
 use actix::prelude::*;
 use chrono::Utc;
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A job whose checker crashed this many times is dropped for the cycle (no verdict).
@@ -30,9 +32,10 @@ pub struct DispatcherActor {
     store: Addr<StoreActor>,
     notifier: Recipient<OutboxChanged>,
     factory: CheckerFactory,
+    metrics: Arc<Metrics>,
+    egress: Arc<EgressPool>,
     slots: Vec<Slot>,
     next_instance: u64,
-    restarts: Arc<AtomicU64>,
     queue: VecDeque<ProbeJob>,
     in_flight: HashSet<Username>,
     cycle: Option<CycleRun>,
@@ -41,6 +44,52 @@ pub struct DispatcherActor {
     drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     cycles_finished: u64,
     last_stats: Option<CycleStats>,
+    runs: HashMap<u64, CheckRun>,
+    next_run: u64,
+    /// Canary probes of the current cycle still running; other jobs wait for them.
+    canaries_pending: usize,
+    /// Egresses whose canary was not `Exists` in the last cycle: their `NotFound`s are not trusted.
+    canary_failed: HashSet<Egress>,
+}
+
+/// What the store gives a cycle or a check-now: the due accounts and their owners' sessions
+/// and enabled proxies.
+struct Loaded {
+    due: Vec<DueAccount>,
+    sessions: HashMap<UserId, (SessionId, Arc<Vec<Cookie>>)>,
+    proxies: HashMap<UserId, Vec<(ProxyId, u8, Arc<ProxySpec>)>>,
+}
+
+impl Loaded {
+    fn read(s: &Store, due: Vec<DueAccount>) -> Result<Loaded, StoreError> {
+        let owners: std::collections::BTreeSet<UserId> = due.iter().map(|a| a.owner).collect();
+        let mut sessions = HashMap::new();
+        let mut proxies = HashMap::new();
+        for owner in owners {
+            if let Some((id, cookies)) = s.usable_session(owner)? {
+                sessions.insert(owner, (id, Arc::new(cookies)));
+            }
+            let specs = s.enabled_proxy_specs(owner)?;
+            if !specs.is_empty() {
+                let list = specs
+                    .into_iter()
+                    .map(|(info, spec)| (info.id, info.priority, Arc::new(spec)))
+                    .collect();
+                proxies.insert(owner, list);
+            }
+        }
+        Ok(Loaded {
+            due,
+            sessions,
+            proxies,
+        })
+    }
+}
+
+/// A "check now" from the bot: its own progress, outside any cycle's stats.
+struct CheckRun {
+    progress: Recipient<CheckProgress>,
+    report: CheckProgress,
 }
 
 struct Slot {
@@ -70,10 +119,11 @@ impl DispatcherActor {
             config,
             store,
             notifier,
+            metrics: factory.metrics.clone(),
+            egress: factory.egress.clone(),
             factory,
             slots: Vec::new(),
             next_instance: 0,
-            restarts: Arc::new(AtomicU64::new(0)),
             queue: VecDeque::new(),
             in_flight: HashSet::new(),
             cycle: None,
@@ -82,18 +132,19 @@ impl DispatcherActor {
             drain_waiters: Vec::new(),
             cycles_finished: 0,
             last_stats: None,
+            runs: HashMap::new(),
+            next_run: 0,
+            canaries_pending: 0,
+            canary_failed: HashSet::new(),
         }
     }
 
     fn spawn_checker(&mut self, slot: usize, ctx: &mut Context<Self>) {
         self.next_instance += 1;
         let instance = self.next_instance;
-        let addr = self.factory.spawn(
-            slot,
-            instance,
-            ctx.address().recipient(),
-            self.restarts.clone(),
-        );
+        let addr = self
+            .factory
+            .spawn(slot, instance, ctx.address().recipient());
         self.slots[slot] = Slot {
             addr: Some(addr),
             instance,
@@ -105,31 +156,105 @@ impl DispatcherActor {
 
     /// Replaces a checker that died or hung; its job was already re-queued by the caller.
     fn replace_checker(&mut self, slot: usize, ctx: &mut Context<Self>) {
-        self.restarts.fetch_add(1, Ordering::Relaxed);
+        self.metrics.checker_restarts.inc();
         self.spawn_checker(slot, ctx);
     }
 
-    fn cycle_loaded(&mut self, id: CycleId, due: Vec<DueAccount>, ctx: &mut Context<Self>) {
-        let total = due.len();
-        let (jobs, skipped) = plan(due);
+    fn cycle_loaded(&mut self, id: CycleId, loaded: Loaded, ctx: &mut Context<Self>) {
+        let total = loaded.due.len();
+        let (jobs, skipped) = self.prepare(loaded, None);
+        let egresses: Vec<(Egress, Option<JobProxy>, UserId)> = {
+            let mut seen = HashSet::new();
+            jobs.iter()
+                .filter_map(|j| {
+                    let egress = j
+                        .proxy
+                        .as_ref()
+                        .map_or(Egress::Direct, |(id, _)| Egress::Proxy(*id));
+                    seen.insert(egress)
+                        .then(|| (egress, j.proxy.clone(), j.owners[0]))
+                })
+                .collect()
+        };
+        // One canary per egress in use goes first; the cycle's jobs wait for their verdicts.
+        self.canaries_pending = egresses.len();
+        for (_, proxy, owner) in &egresses {
+            self.queue.push_back(ProbeJob {
+                username: self.config.scheduler.canary.clone(),
+                accounts: Vec::new(),
+                owners: vec![*owner],
+                mode: Mode::Api,
+                session: None,
+                proxy: proxy.clone(),
+                canary: true,
+                crashes: 0,
+                run: None,
+            });
+        }
         self.queue.extend(jobs);
         log::info!(
-            "Cycle {id} started: {total} pending accounts, {} probes queued.",
-            self.queue.len()
+            "Cycle {id} started: {total} pending accounts, {} probes queued, {} canaries.",
+            self.queue.len() - egresses.len(),
+            egresses.len()
         );
         if let Some(cycle) = &mut self.cycle {
             cycle.id = Some(id);
         }
         if !skipped.is_empty() {
-            self.skip_without_session(skipped, ctx);
+            self.skip_without_session(skipped, true, ctx);
         }
         self.pump(ctx);
     }
 
+    /// Plans the jobs and equips each with its first owner's session and egress.
+    fn prepare(&mut self, loaded: Loaded, run: Option<u64>) -> (Vec<ProbeJob>, Vec<DueAccount>) {
+        let Loaded {
+            due,
+            sessions,
+            proxies,
+        } = loaded;
+        let (mut jobs, skipped) = plan(due, |owner| sessions.contains_key(&owner));
+        let now = Instant::now();
+        let mut picked: HashMap<UserId, Option<(ProxyId, Arc<ProxySpec>)>> = HashMap::new();
+        for job in &mut jobs {
+            let owner = job.owners[0];
+            job.run = run;
+            job.session = sessions.get(&owner).cloned();
+            job.proxy = picked
+                .entry(owner)
+                .or_insert_with(|| {
+                    let list = proxies.get(&owner)?;
+                    let choices: Vec<ProxyChoice> = list
+                        .iter()
+                        .map(|(id, priority, _)| ProxyChoice {
+                            id: *id,
+                            priority: *priority,
+                        })
+                        .collect();
+                    let chosen = match self.egress.pick(&choices, now) {
+                        Pick::Use(Egress::Proxy(id)) => id,
+                        // Every proxy of the owner rests: its jobs wait in the queue for the
+                        // best one rather than leaking out through the server's own address.
+                        Pick::Use(Egress::Direct) | Pick::NoneUsable(_) => list[0].0,
+                    };
+                    list.iter()
+                        .find(|(id, ..)| *id == chosen)
+                        .map(|(id, _, spec)| (*id, spec.clone()))
+                })
+                .clone();
+        }
+        (jobs, skipped)
+    }
+
     /// Accounts whose mode needs a browser session are skipped with `no_session`; each owner is
     /// told once, not every cycle.
-    fn skip_without_session(&mut self, accounts: Vec<DueAccount>, ctx: &mut Context<Self>) {
-        if let Some(cycle) = &mut self.cycle {
+    fn skip_without_session(
+        &mut self,
+        accounts: Vec<DueAccount>,
+        in_cycle: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        if let Some(cycle) = self.cycle.as_mut().filter(|_| in_cycle) {
             *cycle
                 .stats
                 .skipped
@@ -192,15 +317,18 @@ impl DispatcherActor {
             let Some(job) = self.next_job() else { break };
             self.dispatch(slot, job, ctx);
         }
+        self.metrics.queue_depth.set(self.queue.len() as i64);
+        self.metrics.in_flight.set(self.in_flight.len() as i64);
         self.maybe_finish(ctx);
     }
 
-    /// The next job whose username has no probe in flight.
+    /// The next job whose username has no probe in flight; while the cycle's canaries run,
+    /// only canaries (and check-now jobs, which rely on the last canary verdicts) may go.
     fn next_job(&mut self) -> Option<ProbeJob> {
-        let index = self
-            .queue
-            .iter()
-            .position(|j| !self.in_flight.contains(&j.username))?;
+        let gated = self.canaries_pending > 0;
+        let index = self.queue.iter().position(|j| {
+            !self.in_flight.contains(&j.username) && (!gated || j.canary || j.run.is_some())
+        })?;
         self.queue.remove(index)
     }
 
@@ -240,10 +368,10 @@ impl DispatcherActor {
             }
             Ok(Err(failed)) => {
                 if current {
-                    // The checker restarts itself and reports ready again, possibly before
-                    // this answer arrives: only a failure of the current epoch unreadies it.
+                    // A restarting checker reports ready again, possibly before this answer
+                    // arrives: only a failure of the current epoch unreadies it.
                     self.slots[slot].busy = false;
-                    if failed.epoch >= self.slots[slot].epoch {
+                    if failed.restarting && failed.epoch >= self.slots[slot].epoch {
                         self.slots[slot].ready = false;
                     }
                 }
@@ -283,12 +411,43 @@ impl DispatcherActor {
                 job.username,
                 job.crashes
             );
+            self.run_progress(job.run, job.accounts.len() as u32, None);
             return;
         }
         self.queue.push_front(job);
     }
 
-    fn record(&mut self, job: ProbeJob, outcome: ProbeOutcome, ctx: &mut Context<Self>) {
+    /// A canary answered: its egress is trusted for this cycle only if the canary exists.
+    fn canary_done(&mut self, job: &ProbeJob, outcome: &ProbeOutcome) {
+        self.canaries_pending = self.canaries_pending.saturating_sub(1);
+        let egress = job_egress(job);
+        if matches!(outcome.verdict, Verdict::Exists { .. }) {
+            if self.canary_failed.remove(&egress) {
+                log::info!(
+                    "Canary @{} exists again on egress {egress:?}.",
+                    job.username
+                );
+            }
+        } else {
+            log::error!(
+                "Canary @{} is {} on egress {egress:?} ({}); its not-found verdicts this cycle are \
+                 recorded as unknown.",
+                job.username,
+                outcome.verdict.kind(),
+                outcome.verdict.reason().map_or("-", |r| r.as_str())
+            );
+            self.canary_failed.insert(egress);
+        }
+    }
+
+    fn record(&mut self, job: ProbeJob, mut outcome: ProbeOutcome, ctx: &mut Context<Self>) {
+        if job.canary {
+            self.canary_done(&job, &outcome);
+            return;
+        }
+        if outcome.verdict == Verdict::NotFound && self.canary_failed.contains(&job_egress(&job)) {
+            outcome.verdict = Verdict::unknown(UnknownReason::CanaryFailed);
+        }
         log::debug!(
             "Probe of @{} finished: {} ({}) in {} ms.",
             job.username,
@@ -296,7 +455,15 @@ impl DispatcherActor {
             outcome.rule.as_deref().unwrap_or("-"),
             outcome.elapsed.as_millis()
         );
-        if let Some(cycle) = &mut self.cycle {
+        let reason = outcome.verdict.reason().map_or("-", |r| r.as_str());
+        self.metrics
+            .probes
+            .with_label_values(&[outcome.verdict.kind(), reason])
+            .inc();
+        self.metrics
+            .probe_seconds
+            .observe(outcome.elapsed.as_secs_f64());
+        if let Some(cycle) = self.cycle.as_mut().filter(|_| job.run.is_none()) {
             let n = job.accounts.len() as u32;
             let stats = &mut cycle.stats;
             stats.checked += n;
@@ -306,6 +473,11 @@ impl DispatcherActor {
                 Verdict::Unknown { reason } => *stats.unknown.entry(*reason).or_default() += n,
             }
         }
+        let (run, n, unknown) = (
+            job.run,
+            job.accounts.len() as u32,
+            outcome.verdict.reason().is_some(),
+        );
         let record = ProbeRecord {
             accounts: job.accounts,
             verdict: outcome.verdict,
@@ -314,12 +486,40 @@ impl DispatcherActor {
             at: Utc::now(),
             confirmations_required: self.config.scheduler.confirmations,
         };
+        let refused = job
+            .session
+            .as_ref()
+            .filter(|_| outcome.session_refused)
+            .map(|(id, _)| *id);
+        let used_session = job.session.as_ref().map(|(id, _)| *id);
+        let proxy_result = job
+            .proxy
+            .as_ref()
+            .zip(outcome.proxy_ok)
+            .map(|((id, _), ok)| (*id, ok));
         self.pending_writes += 1;
         ctx.spawn(
             self.store
-                .send(WithStore::new(move |s| s.record_probe(&record)))
+                .send(WithStore::new(move |s| {
+                    let now = Utc::now();
+                    if let Some(id) = used_session {
+                        s.touch_session(id, now)?;
+                    }
+                    if let Some(id) = refused
+                        && s.mark_session_invalid(id)?
+                    {
+                        log::warn!("Instagram refused session {id}; it is marked invalid.");
+                    }
+                    if let Some((id, ok)) = proxy_result
+                        && let Some(health) = s.record_proxy_result(id, ok, now)?
+                        && health.just_disabled
+                    {
+                        log::warn!("Proxy {id} failed repeatedly and was disabled.");
+                    }
+                    s.record_probe(&record)
+                }))
                 .into_actor(self)
-                .map(|result, act, ctx| {
+                .map(move |result, act, ctx| {
                     act.pending_writes -= 1;
                     match result {
                         Ok(Ok(transitions)) => {
@@ -328,11 +528,12 @@ impl DispatcherActor {
                                 .filter(|t| t.effect == ProbeEffect::Restore)
                                 .count() as u32;
                             if restored > 0 {
-                                if let Some(cycle) = &mut act.cycle {
+                                if let Some(cycle) = act.cycle.as_mut().filter(|_| run.is_none()) {
                                     cycle.stats.restored += restored;
                                 }
                                 act.notifier.do_send(OutboxChanged);
                             }
+                            act.run_progress(run, n, Some((restored, unknown)));
                         }
                         Ok(Err(err)) => log::error!("Could not record a verdict: {err}."),
                         Err(err) => log::error!("The store did not answer: {err}."),
@@ -369,6 +570,10 @@ impl DispatcherActor {
         );
         self.cycles_finished += 1;
         self.last_stats = Some(stats.clone());
+        self.metrics
+            .cycle_seconds
+            .observe(stats.duration_ms as f64 / 1000.0);
+        self.metrics.queue_depth.set(0);
         let digest = self.config.scheduler.digest;
         let admins = self.config.telegram.admin_ids.clone();
         ctx.spawn(
@@ -391,15 +596,58 @@ impl DispatcherActor {
                     } else {
                         Vec::new()
                     };
-                    s.finish_cycle(id, &stats, &notices, Utc::now())
+                    s.finish_cycle(id, &stats, &notices, Utc::now())?;
+                    s.account_counts()
                 }))
                 .into_actor(self)
                 .map(|result, act, _| match result {
-                    Ok(Ok(())) => act.notifier.do_send(OutboxChanged),
+                    Ok(Ok(counts)) => {
+                        for state in AccountState::ALL {
+                            let n = counts.iter().find(|(s, _)| *s == state).map_or(0, |c| c.1);
+                            act.metrics
+                                .accounts
+                                .with_label_values(&[state.as_str()])
+                                .set(n as i64);
+                        }
+                        act.notifier.do_send(OutboxChanged);
+                    }
                     Ok(Err(err)) => log::error!("Could not close the cycle: {err}."),
                     Err(err) => log::error!("The store did not answer: {err}."),
                 }),
         );
+    }
+
+    /// Counts `checked` accounts of a check-now run (`verdict`: restored count and whether it was
+    /// unknown; `None` when no verdict came) and reports; the last report says `done`.
+    fn run_progress(&mut self, run: Option<u64>, checked: u32, verdict: Option<(u32, bool)>) {
+        let Some(id) = run else { return };
+        let Some(state) = self.runs.get_mut(&id) else {
+            return;
+        };
+        let report = &mut state.report;
+        report.checked += checked;
+        match verdict {
+            Some((restored, unknown)) => {
+                report.restored += restored;
+                if unknown {
+                    report.unknown += checked;
+                }
+            }
+            None => report.unknown += checked,
+        }
+        report.done = report.checked >= report.total;
+        state.progress.do_send(*report);
+        if report.done {
+            self.runs.remove(&id);
+        }
+    }
+
+    /// Ends every check-now run (shutdown): each gets a last, `done` report.
+    fn end_runs(&mut self) {
+        for (_, mut run) in self.runs.drain() {
+            run.report.done = true;
+            run.progress.do_send(run.report);
+        }
     }
 
     fn answer_drain_waiters(&mut self) {
@@ -414,7 +662,10 @@ impl DispatcherActor {
 /// Builds the jobs of a cycle: one per username and mode (every watcher gets the verdict),
 /// round-robin across owners so a large owner cannot starve a small one. Accounts whose mode
 /// needs a browser session are returned apart.
-fn plan(due: Vec<DueAccount>) -> (Vec<ProbeJob>, Vec<DueAccount>) {
+fn plan(
+    due: Vec<DueAccount>,
+    has_session: impl Fn(UserId) -> bool,
+) -> (Vec<ProbeJob>, Vec<DueAccount>) {
     let mut by_name: BTreeMap<(Username, Mode), Vec<DueAccount>> = BTreeMap::new();
     for account in due {
         by_name
@@ -425,8 +676,14 @@ fn plan(due: Vec<DueAccount>) -> (Vec<ProbeJob>, Vec<DueAccount>) {
     let mut per_owner: BTreeMap<UserId, VecDeque<ProbeJob>> = BTreeMap::new();
     let mut skipped = Vec::new();
     for ((username, mode), watchers) in by_name {
-        if mode.needs_browser() {
-            skipped.extend(watchers);
+        // Browser mode decides with the owner's session; without one there is nothing to ask.
+        // (api+browser falls back to an anonymous browser, where a login wall is just Unknown.)
+        let (with, without): (Vec<DueAccount>, Vec<DueAccount>) = watchers
+            .into_iter()
+            .partition(|w| mode != Mode::Browser || has_session(w.owner));
+        skipped.extend(without);
+        let watchers = with;
+        if watchers.is_empty() {
             continue;
         }
         let mut owners: Vec<UserId> = Vec::new();
@@ -440,7 +697,11 @@ fn plan(due: Vec<DueAccount>) -> (Vec<ProbeJob>, Vec<DueAccount>) {
             accounts: watchers.iter().map(|w| w.account).collect(),
             owners,
             mode,
+            session: None,
+            proxy: None,
+            canary: false,
             crashes: 0,
+            run: None,
         });
     }
     let mut jobs = Vec::new();
@@ -454,6 +715,16 @@ fn plan(due: Vec<DueAccount>) -> (Vec<ProbeJob>, Vec<DueAccount>) {
         });
     }
     (jobs, skipped)
+}
+
+/// A job's proxy: its id and (decrypted) spec.
+type JobProxy = (ProxyId, Arc<ProxySpec>);
+
+/// The egress a job's requests leave through.
+fn job_egress(job: &ProbeJob) -> Egress {
+    job.proxy
+        .as_ref()
+        .map_or(Egress::Direct, |(id, _)| Egress::Proxy(*id))
 }
 
 /// Settings key that switches the admin digest on or off at run time (`on` / `off`).
@@ -516,12 +787,12 @@ impl Handler<StartCycle> for DispatcherActor {
         let now = Utc::now();
         let load = self.store.send(WithStore::new(move |s| {
             let expired = s.expire_overdue(now)?;
-            let due = s.due_accounts(now)?;
+            let loaded = Loaded::read(s, s.due_accounts(now)?)?;
             let id = s.begin_cycle(now)?;
-            Ok((expired, due, id))
+            Ok((expired, loaded, id))
         }));
         ctx.spawn(load.into_actor(self).map(|result, act, ctx| match result {
-            Ok(Ok((expired, due, id))) => {
+            Ok(Ok((expired, loaded, id))) => {
                 if !expired.is_empty() {
                     log::info!(
                         "{} accounts reached the end of their period.",
@@ -529,7 +800,7 @@ impl Handler<StartCycle> for DispatcherActor {
                     );
                     act.notifier.do_send(OutboxChanged);
                 }
-                act.cycle_loaded(id, due, ctx);
+                act.cycle_loaded(id, loaded, ctx);
             }
             Ok(Err(err)) => {
                 log::error!("Could not load the due accounts: {err}.");
@@ -544,6 +815,62 @@ impl Handler<StartCycle> for DispatcherActor {
     }
 }
 
+impl Handler<CheckNow> for DispatcherActor {
+    type Result = ResponseActFuture<Self, Result<u32, String>>;
+
+    /// Queues the owner's pending accounts (or the listed ones that are theirs) ahead of the
+    /// scheduled jobs; verdicts are recorded exactly as in a cycle.
+    fn handle(&mut self, msg: CheckNow, _: &mut Self::Context) -> Self::Result {
+        if self.draining {
+            return Box::pin(fut::ready(Err("shutting down".to_string())));
+        }
+        let CheckNow {
+            owner,
+            accounts,
+            progress,
+        } = msg;
+        let load = self.store.send(WithStore::new(move |s| {
+            let due = s
+                .due_accounts(Utc::now())?
+                .into_iter()
+                .filter(|a| a.owner == owner)
+                .filter(|a| accounts.as_ref().is_none_or(|ids| ids.contains(&a.account)))
+                .collect();
+            Loaded::read(s, due)
+        }));
+        Box::pin(load.into_actor(self).map(move |result, act, ctx| {
+            let loaded = match result {
+                Ok(Ok(loaded)) => loaded,
+                Ok(Err(err)) => return Err(format!("failed to load the accounts: {err}")),
+                Err(err) => return Err(format!("failed to reach the store: {err}")),
+            };
+            let total = loaded.due.len() as u32;
+            act.next_run += 1;
+            let id = act.next_run;
+            let report = CheckProgress {
+                total,
+                ..CheckProgress::default()
+            };
+            act.runs.insert(id, CheckRun { progress, report });
+            let (jobs, skipped) = act.prepare(loaded, Some(id));
+            for job in jobs.into_iter().rev() {
+                act.queue.push_front(job);
+            }
+            if !skipped.is_empty() {
+                let n = skipped.len() as u32;
+                act.skip_without_session(skipped, false, ctx);
+                act.run_progress(Some(id), n, None);
+            }
+            if total == 0 {
+                act.run_progress(Some(id), 0, None);
+            }
+            log::info!("Check now for owner={owner}: {total} accounts queued.");
+            act.pump(ctx);
+            Ok(total)
+        }))
+    }
+}
+
 impl Handler<GetDispatcherStatus> for DispatcherActor {
     type Result = DispatcherStatus;
 
@@ -553,7 +880,8 @@ impl Handler<GetDispatcherStatus> for DispatcherActor {
             queued: self.queue.len(),
             in_flight: self.in_flight.len(),
             ready_checkers: self.slots.iter().filter(|s| s.ready).count(),
-            checker_restarts: self.restarts.load(Ordering::Relaxed),
+            checker_restarts: self.metrics.checker_restarts.get(),
+            draining: self.draining,
             cycles_finished: self.cycles_finished,
             last_stats: self.last_stats.clone(),
         }
@@ -567,16 +895,28 @@ impl Handler<Drain> for DispatcherActor {
         self.draining = true;
         let dropped = self.queue.len();
         self.queue.clear();
+        self.end_runs();
         if dropped > 0 {
             log::info!("Shutting down: {dropped} queued probes left for the next start.");
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.drain_waiters.push(tx);
         self.maybe_finish(ctx);
+        let checkers: Vec<Addr<CheckerActor>> =
+            self.slots.iter().filter_map(|s| s.addr.clone()).collect();
         Box::pin(async move {
             if tokio::time::timeout(wait, rx).await.is_err() {
                 log::warn!(
                     "In-flight probes did not finish within {} s.",
+                    wait.as_secs()
+                );
+            }
+            // Browser sessions are closed (and their profiles removed) before the system stops.
+            let close =
+                futures_util::future::join_all(checkers.iter().map(|c| c.send(CloseBrowser)));
+            if tokio::time::timeout(wait, close).await.is_err() {
+                log::warn!(
+                    "Browser sessions did not close within {} s.",
                     wait.as_secs()
                 );
             }
@@ -600,17 +940,21 @@ mod tests {
 
     #[test]
     fn plan_is_round_robin_and_probes_each_username_once() {
-        let (jobs, skipped) = plan(vec![
-            due(1, 10, "a1", Mode::Api),
-            due(2, 10, "a2", Mode::Api),
-            due(3, 10, "a3", Mode::Api),
-            due(4, 20, "b1", Mode::Api),
-            due(5, 20, "shared", Mode::Api),
-            due(6, 10, "shared", Mode::Api),
-            due(7, 30, "c1", Mode::Browser),
-        ]);
+        let (jobs, skipped) = plan(
+            vec![
+                due(1, 10, "a1", Mode::Api),
+                due(2, 10, "a2", Mode::Api),
+                due(3, 10, "a3", Mode::Api),
+                due(4, 20, "b1", Mode::Api),
+                due(5, 20, "shared", Mode::Api),
+                due(6, 10, "shared", Mode::Api),
+                due(7, 30, "c1", Mode::Browser),
+                due(8, 40, "d1", Mode::Browser),
+            ],
+            |owner| owner == UserId(40),
+        );
         let names: Vec<&str> = jobs.iter().map(|j| j.username.as_str()).collect();
-        assert_eq!(names, ["a1", "b1", "a2", "shared", "a3"]);
+        assert_eq!(names, ["a1", "b1", "d1", "a2", "shared", "a3"]);
         let shared = jobs
             .iter()
             .find(|j| j.username.as_str() == "shared")

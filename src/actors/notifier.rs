@@ -4,6 +4,7 @@ use super::messages::{FlushOutbox, OutboxChanged, WithStore};
 use super::store::StoreActor;
 use crate::config::Config;
 use crate::domain::{Lang, UserId};
+use crate::metrics::Metrics;
 use crate::store::OutboxItem;
 use crate::telegram::{BotClient, SendError, render};
 use actix::prelude::*;
@@ -24,6 +25,7 @@ const MAX_ATTEMPTS: u32 = 30;
 /// Drains the outbox; one delivery pass at a time.
 pub struct NotifierActor {
     config: Arc<Config>,
+    metrics: Arc<Metrics>,
     store: Addr<StoreActor>,
     /// `None` in local mode: notices go to the log.
     client: Option<Rc<BotClient>>,
@@ -34,13 +36,19 @@ pub struct NotifierActor {
 }
 
 impl NotifierActor {
-    pub fn new(config: Arc<Config>, store: Addr<StoreActor>, client: Option<BotClient>) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        metrics: Arc<Metrics>,
+        store: Addr<StoreActor>,
+        client: Option<BotClient>,
+    ) -> Self {
         let pacer = Pacer::new(
             config.notifier.global_per_second,
             config.notifier.per_chat_interval,
         );
         NotifierActor {
             config,
+            metrics,
             store,
             client: client.map(Rc::new),
             pacer: Rc::new(RefCell::new(pacer)),
@@ -60,6 +68,7 @@ impl NotifierActor {
         self.again = false;
         let pass = Pass {
             config: self.config.clone(),
+            metrics: self.metrics.clone(),
             store: self.store.clone(),
             client: self.client.clone(),
             pacer: self.pacer.clone(),
@@ -137,6 +146,7 @@ enum Delivery {
 /// One pass over the due outbox rows.
 struct Pass {
     config: Arc<Config>,
+    metrics: Arc<Metrics>,
     store: Addr<StoreActor>,
     client: Option<Rc<BotClient>>,
     pacer: Rc<RefCell<Pacer>>,
@@ -144,7 +154,15 @@ struct Pass {
 }
 
 impl Pass {
-    async fn run(mut self) {
+    async fn run(self) {
+        let (store, metrics) = (self.store.clone(), self.metrics.clone());
+        self.deliver_due().await;
+        if let Ok(Ok(backlog)) = store.send(WithStore::new(|s| s.outbox_len())).await {
+            metrics.outbox_backlog.set(backlog as i64);
+        }
+    }
+
+    async fn deliver_due(mut self) {
         loop {
             let now = Utc::now();
             let batch = match self
@@ -257,7 +275,7 @@ impl Pass {
             SendError::RetryAfter(after) => Delivery::Retry {
                 after,
                 freeze: true,
-                error: "flood control".into(),
+                error: "retry_after".into(),
             },
             SendError::Blocked => Delivery::Blocked,
             SendError::ChatNotFound => Delivery::Drop("chat not found".into()),
@@ -285,6 +303,22 @@ impl Pass {
     /// Writes the result of a delivery back to the store. `false` stops the pass.
     async fn settle(&self, item: OutboxItem, delivery: Delivery) -> bool {
         let (id, chat) = (item.id, item.chat);
+        let result = match &delivery {
+            Delivery::Delivered => "delivered",
+            Delivery::Retry { .. } => "retry",
+            Delivery::Blocked => "blocked",
+            Delivery::Drop(_) => "dropped",
+        };
+        self.metrics.deliveries.with_label_values(&[result]).inc();
+        if let Delivery::Retry { error, freeze, .. } = &delivery {
+            self.metrics
+                .delivery_failures
+                .with_label_values(&[error.as_str()])
+                .inc();
+            if *freeze {
+                self.metrics.telegram_429.inc();
+            }
+        }
         let op = match delivery {
             Delivery::Delivered => WithStore::new(move |s| s.outbox_delivered(id)),
             Delivery::Retry {

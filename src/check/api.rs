@@ -19,6 +19,22 @@ pub trait KeySource {
     fn exhausted(&self, key: KeyId) -> LocalBoxFuture<'static, Result<(), String>>;
 }
 
+/// The key source of providers that need no keys (and of one-shot checks without a database).
+pub struct NoKeys;
+
+impl KeySource for NoKeys {
+    fn acquire(
+        &self,
+        _: Vec<UserId>,
+    ) -> LocalBoxFuture<'static, Result<Option<(KeyId, SecretString)>, String>> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    fn exhausted(&self, _: KeyId) -> LocalBoxFuture<'static, Result<(), String>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
 /// Most keys tried for one probe before giving up with `Unknown(quota)`.
 const MAX_KEYS_PER_PROBE: usize = 5;
 
@@ -30,38 +46,43 @@ pub struct ApiVerdict {
     pub rule: Option<String>,
 }
 
-/// Probes the configured profile API over one HTTP client.
+/// Probes the configured profile API.
 pub struct ApiProber {
-    client: reqwest::Client,
     config: Arc<Config>,
     keys: Arc<dyn KeySource>,
 }
 
 impl ApiProber {
-    pub fn new(client: reqwest::Client, config: Arc<Config>, keys: Arc<dyn KeySource>) -> Self {
-        ApiProber {
-            client,
-            config,
-            keys,
-        }
+    pub fn new(config: Arc<Config>, keys: Arc<dyn KeySource>) -> Self {
+        ApiProber { config, keys }
     }
 
-    /// Probes `username`; RapidAPI keys are taken from `owners` in order.
-    pub async fn probe(&self, username: &Username, owners: &[UserId]) -> ApiVerdict {
+    /// Whether the configured API is Instagram itself (so requests count against the egress's
+    /// budget and go through the owner's proxy) rather than a third party.
+    pub fn talks_to_instagram(&self) -> bool {
+        self.config.instagram.provider == Provider::InstagramWeb
+    }
+
+    /// Probes `username` over `client`; RapidAPI keys are taken from `owners` in order.
+    pub async fn probe(
+        &self,
+        client: &reqwest::Client,
+        username: &Username,
+        owners: &[UserId],
+    ) -> ApiVerdict {
         match self.config.instagram.provider {
-            Provider::InstagramWeb => self.instagram_web(username).await,
-            Provider::Rapidapi => self.rapidapi(username, owners).await,
+            Provider::InstagramWeb => self.instagram_web(client, username).await,
+            Provider::Rapidapi => self.rapidapi(client, username, owners).await,
         }
     }
 
-    async fn instagram_web(&self, username: &Username) -> ApiVerdict {
+    async fn instagram_web(&self, client: &reqwest::Client, username: &Username) -> ApiVerdict {
         let ig = &self.config.instagram;
         let url = format!(
             "{}/api/v1/users/web_profile_info/",
             ig.base_url.as_str().trim_end_matches('/')
         );
-        let request = self
-            .client
+        let request = client
             .get(url)
             .query(&[("username", username.as_str())])
             .header("x-ig-app-id", &ig.app_id)
@@ -80,7 +101,12 @@ impl ApiProber {
         }
     }
 
-    async fn rapidapi(&self, username: &Username, owners: &[UserId]) -> ApiVerdict {
+    async fn rapidapi(
+        &self,
+        client: &reqwest::Client,
+        username: &Username,
+        owners: &[UserId],
+    ) -> ApiVerdict {
         let api = &self.config.rapidapi;
         for _ in 0..MAX_KEYS_PER_PROBE {
             let (key_id, key) = match self.keys.acquire(owners.to_vec()).await {
@@ -91,8 +117,7 @@ impl ApiProber {
                     return failed(UnknownReason::Quota, Source::Rapidapi);
                 }
             };
-            let request = self
-                .client
+            let request = client
                 .get(api.url.clone())
                 .query(&[("ig", username.as_str())])
                 .header("x-rapidapi-key", key.expose_secret())

@@ -28,6 +28,10 @@ impl Fetched {
 pub async fn fetch(request: reqwest::RequestBuilder) -> Result<Fetched, UnknownReason> {
     let response = request.send().await.map_err(transport_reason)?;
     let status = response.status().as_u16();
+    if status == 407 {
+        // A proxy in the way refused our credentials: nothing was asked of the target.
+        return Err(UnknownReason::ProxyAuth);
+    }
     let header = |name: reqwest::header::HeaderName| {
         response
             .headers()
@@ -51,6 +55,16 @@ pub async fn fetch(request: reqwest::RequestBuilder) -> Result<Fetched, UnknownR
 
 /// Classifies a reqwest failure. Never logs it: its Display carries the URL.
 pub fn transport_reason(err: reqwest::Error) -> UnknownReason {
+    use std::error::Error;
+    // reqwest reports a refused proxy login on CONNECT as a connect error whose source says so.
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string().to_ascii_lowercase();
+        if text.contains("proxy authentication required") || text.contains("407") {
+            return UnknownReason::ProxyAuth;
+        }
+        source = cause.source();
+    }
     if err.is_timeout() {
         UnknownReason::Timeout
     } else {

@@ -3,14 +3,17 @@
 use super::common::{Failure, parse_usernames, print_json};
 use super::exit;
 use crate::app::open_store;
-use crate::check::{ApiProber, KeySource, build_client};
+use crate::check::{
+    ApiProber, BrowserSlot, BudgetConfig, EgressPool, KeySource, NoKeys, ProbeContext, ProbeInput,
+};
 use crate::config::{Config, Provider};
-use crate::domain::{KeyId, Mode, Source, UserId, Verdict};
+use crate::domain::{
+    KeyId, Mode, ProxyId, ProxySpec, Source, UnknownReason, UserId, parse_cookie_json,
+};
 use crate::store::Store;
 use chrono::Utc;
 use clap::Args;
 use futures_util::future::LocalBoxFuture;
-use futures_util::{StreamExt, stream};
 use secrecy::SecretString;
 use serde::Serialize;
 use std::sync::Arc;
@@ -20,9 +23,16 @@ pub struct CheckArgs {
     /// Usernames, `@names` or profile links.
     #[arg(required = true)]
     pub usernames: Vec<String>,
-    /// Check mode (only `api` can decide without an Instagram session).
+    /// Check mode: `api`, `browser` (needs --session) or `api+browser`.
     #[arg(long, default_value = "api")]
     pub mode: Mode,
+    /// Instagram session cookies (a JSON array as cookie export extensions write it).
+    #[arg(long, value_name = "COOKIES.JSON")]
+    pub session: Option<std::path::PathBuf>,
+    /// Send the checks through this proxy: `scheme://[user:pass@]host:port`, `host:port` or
+    /// `host:port:user:pass`.
+    #[arg(long, value_name = "PROXY")]
+    pub proxy: Option<String>,
     /// Whose RapidAPI keys to use (provider `rapidapi`); default: every owner's, in id order.
     #[arg(long)]
     pub owner: Option<i64>,
@@ -85,6 +95,27 @@ fn run_check(config: &Config, args: CheckArgs) -> Result<u8, Failure> {
         code: exit::FAILURE,
         message,
     };
+    let cookies = match &args.session {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::invalid(format!("failed to read {}: {e}", path.display())))?;
+            parse_cookie_json(&text).map_err(|e| {
+                Failure::invalid(format!("{} is not a usable session: {e}", path.display()))
+            })?
+        }
+        None => Vec::new(),
+    };
+    if args.mode == Mode::Browser && cookies.is_empty() {
+        return Err(Failure::invalid(
+            "--mode browser needs an Instagram session: give --session cookies.json",
+        ));
+    }
+    let proxy = match &args.proxy {
+        Some(text) => {
+            Some(ProxySpec::parse(text).map_err(|e| Failure::invalid(format!("--proxy: {e}")))?)
+        }
+        None => None,
+    };
     let (store, owners) = if config.instagram.provider == Provider::Rapidapi {
         let store = open_store(config)?;
         let owners = match args.owner {
@@ -95,12 +126,6 @@ fn run_check(config: &Config, args: CheckArgs) -> Result<u8, Failure> {
     } else {
         (None, Vec::new())
     };
-    let client = build_client(config).map_err(|e| {
-        failure(format!(
-            "failed to build the HTTP client: {}",
-            e.without_url()
-        ))
-    })?;
     let keys: Arc<dyn KeySource> = match store {
         Some(store) => Arc::new(DirectKeys {
             store,
@@ -108,40 +133,58 @@ fn run_check(config: &Config, args: CheckArgs) -> Result<u8, Failure> {
         }),
         None => Arc::new(NoKeys),
     };
-    let prober = ApiProber::new(client, Arc::new(config.clone()), keys);
+    let config = Arc::new(config.clone());
+    let api = ApiProber::new(config.clone(), keys);
+    let egress = Arc::new(EgressPool::new(BudgetConfig::from_config(&config.egress)));
+    let prober = ProbeContext::new(config.clone(), api, egress).map_err(|e| {
+        failure(format!(
+            "failed to build the HTTP client: {}",
+            e.without_url()
+        ))
+    })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| failure(format!("failed to start the runtime: {e}")))?;
-    let mode = args.mode;
+    // The browser is one session, so names are probed one after another (as a checker does).
     let rows: Vec<CheckRow> = runtime.block_on(async {
-        stream::iter(names.iter())
-            .map(|name| {
-                let (prober, owners) = (&prober, &owners);
-                async move {
-                    let (verdict, source, rule) = if mode == Mode::Api {
-                        let api = prober.probe(name, owners).await;
-                        (api.verdict, api.source, api.rule)
-                    } else {
-                        (
-                            Verdict::unknown(crate::domain::UnknownReason::NoSession),
-                            Source::None,
-                            None,
-                        )
-                    };
-                    CheckRow {
-                        username: name.to_string(),
-                        verdict: verdict.kind(),
-                        private: verdict.is_private(),
-                        reason: verdict.reason().map(|r| r.as_str()),
-                        source: source.as_str(),
-                        rule,
-                    }
-                }
-            })
-            .buffered(config.checkers.count.max(1))
-            .collect()
-            .await
+        let mut browser = BrowserSlot::new(config.webdriver.urls[0].clone());
+        let mut rows = Vec::new();
+        for name in &names {
+            let input = ProbeInput {
+                username: name,
+                owners: &owners,
+                mode: args.mode,
+                cookies: &cookies,
+                proxy: proxy.as_ref().map(|spec| (ProxyId(0), spec)),
+            };
+            let row = match prober.run(&input, &mut browser).await {
+                Ok(result) => CheckRow {
+                    username: name.to_string(),
+                    verdict: result.verdict.kind(),
+                    private: result.verdict.is_private(),
+                    reason: result.verdict.reason().map(|r| r.as_str()),
+                    source: result
+                        .sources
+                        .last()
+                        .copied()
+                        .unwrap_or(Source::None)
+                        .as_str(),
+                    rule: result.rule,
+                },
+                Err(err) => CheckRow {
+                    username: name.to_string(),
+                    verdict: "unknown",
+                    private: false,
+                    reason: Some(UnknownReason::Browser.as_str()),
+                    source: Source::Browser.as_str(),
+                    rule: Some(err.to_string()),
+                },
+            };
+            rows.push(row);
+        }
+        browser.close().await;
+        rows
     });
     if args.json {
         print_json(&rows)?;
@@ -167,20 +210,4 @@ fn run_check(config: &Config, args: CheckArgs) -> Result<u8, Failure> {
     } else {
         exit::UNCLASSIFIED
     })
-}
-
-/// Key source for providers that need none.
-struct NoKeys;
-
-impl KeySource for NoKeys {
-    fn acquire(
-        &self,
-        _: Vec<UserId>,
-    ) -> LocalBoxFuture<'static, Result<Option<(KeyId, SecretString)>, String>> {
-        Box::pin(std::future::ready(Ok(None)))
-    }
-
-    fn exhausted(&self, _: KeyId) -> LocalBoxFuture<'static, Result<(), String>> {
-        Box::pin(std::future::ready(Ok(())))
-    }
 }

@@ -1,7 +1,7 @@
 //! `igwatch` entry: parse arguments, load the configuration, set up logging, run one command.
 
 use super::common::with_store;
-use super::{Cli, Command, accounts, check, exit, keys, users};
+use super::{Cli, Command, accounts, backup, check, doctor, exit, keys, users};
 use crate::app;
 use crate::config::{self, LoggingConfig};
 use clap::Parser;
@@ -14,6 +14,9 @@ pub fn main() -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
     let config = match config::load(cli.config.as_deref(), &env) {
         Ok(config) => config,
+        Err(problems) if matches!(cli.command, Command::Doctor) => {
+            return ExitCode::from(doctor::config_invalid(cli.config.as_deref(), &problems));
+        }
         Err(problems) => {
             eprintln!("igwatch: the configuration has problems:\n{problems}");
             return ExitCode::from(exit::INVALID);
@@ -53,6 +56,8 @@ pub fn main() -> ExitCode {
             with_store(&config, |store| accounts::accounts(&config, store, cmd))
         }
         Command::Keys(cmd) => with_store(&config, |store| keys::keys(store, cmd)),
+        Command::Doctor => doctor::doctor(&config, cli.config.as_deref()),
+        Command::Backup(args) => backup::backup(&config, args),
     };
     ExitCode::from(code)
 }

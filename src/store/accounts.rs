@@ -164,6 +164,22 @@ impl Store {
             .collect()
     }
 
+    /// How many accounts are in each state (states without accounts are left out).
+    pub fn account_counts(&self) -> Result<Vec<(AccountState, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = accounts::table
+            .group_by(accounts::state)
+            .select((accounts::state, diesel::dsl::count_star()))
+            .load(&mut self.conn()?)?;
+        rows.into_iter()
+            .map(|(state, n)| {
+                let state = state
+                    .parse()
+                    .map_err(|_| StoreError::CorruptRow(format!("account state `{state}`")))?;
+                Ok((state, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+
     /// Deletes the owner's accounts with these names (history and pending alerts go with them);
     /// returns how many were deleted.
     pub fn remove_accounts(&self, owner: UserId, names: &[Username]) -> Result<usize, StoreError> {

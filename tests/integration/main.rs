@@ -1,6 +1,11 @@
 //! The one integration test binary: real SQLite files, real HTTP on loopback, the real actor system.
 
+mod bot;
+mod browser;
+mod checks;
+mod egress;
 mod fakes;
+mod ops;
 mod seed;
 mod supervision;
 mod support;

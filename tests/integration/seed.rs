@@ -1,6 +1,6 @@
 //! The seed scenario: the real daemon binary against fake Instagram and a fake Bot API on loopback.
 
-use crate::support::daemon::{Deployment, accounts_json, wait_until};
+use crate::support::daemon::{Deployment, accounts_json, free_port, http_get, metric, wait_until};
 use crate::support::fake_bot::{FakeBotApi, Fault, Match};
 use crate::support::fake_instagram::{Behavior, FakeInstagram};
 use std::collections::BTreeMap;
@@ -13,12 +13,14 @@ const BROWSER_OWNER: i64 = 104;
 #[test]
 fn seed_scenario_end_to_end() {
     let ig = FakeInstagram::start();
+    ig.set("instagram", Behavior::Exists { private: false });
     ig.set_latency(Duration::from_millis(60));
     let bot = FakeBotApi::start();
     // The first send is rate limited, and the third cannot be parsed: both must still arrive.
     bot.inject(Fault::RetryAfter(1), Match::NthSend(1));
     bot.inject(Fault::CantParseEntities, Match::NthSend(3));
 
+    let metrics_port = free_port();
     let dep = Deployment::new(&format!(
         r#"
 [scheduler]
@@ -37,6 +39,16 @@ admin_ids = [{ADMIN}]
 [instagram]
 provider = "instagram_web"
 base_url = "{ig}"
+
+[egress]
+per_minute = 100000
+burst = 1000
+jitter = "0s"
+backoff_base = "1s"
+backoff_max = "1s"
+
+[metrics]
+listen = "127.0.0.1:{metrics_port}"
 "#,
         token = bot.token(),
         bot = bot.url(),
@@ -129,6 +141,29 @@ base_url = "{ig}"
             .collect::<Vec<_>>()
     };
     assert!(bot.wait_for(|b| digests(b).len() >= 2, Duration::from_secs(15)));
+
+    // The probe counters agree with the verdicts: exactly 3 exists (restored accounts are not
+    // probed again), and not found and rate limited in the 12:5 proportion of whole cycles.
+    let (status, text) = http_get(metrics_port, "/metrics");
+    assert_eq!(status, 200);
+    let exists = metric(
+        &text,
+        r#"igwatch_probes_total{reason="-",verdict="exists"}"#,
+    );
+    let not_found = metric(
+        &text,
+        r#"igwatch_probes_total{reason="-",verdict="not_found"}"#,
+    );
+    let limited = metric(
+        &text,
+        r#"igwatch_probes_total{reason="rate_limited",verdict="unknown"}"#,
+    );
+    assert_eq!(exists, 3, "{text}");
+    assert!(not_found >= 12 && limited >= 5, "{text}");
+    assert_eq!(http_get(metrics_port, "/healthz").0, 200);
+    println!(
+        "figure: /metrics probes exists={exists} not_found={not_found} rate_limited={limited}"
+    );
 
     let (status, took) = daemon.terminate(Duration::from_secs(10));
     let status = status.unwrap_or_else(|| panic!("no exit within 10 s:\n{}", daemon.log_text()));

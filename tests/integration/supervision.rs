@@ -29,6 +29,12 @@ probe_timeout = "5s"
 path = {db:?}
 [instagram]
 base_url = "{ig}"
+[egress]
+per_minute = 100000
+burst = 1000
+jitter = "0s"
+backoff_base = "1s"
+backoff_max = "1s"
 [logging]
 config = "/nonexistent"
 "#,
@@ -117,6 +123,7 @@ struct Run {
 /// Runs one cycle with the scripted faults.
 fn run_with(script: Rc<Script>, names: &[&str]) -> Run {
     let ig = FakeInstagram::start();
+    ig.set("instagram", Behavior::Exists { private: false });
     for name in names {
         ig.set(name, Behavior::NotFound);
     }
@@ -245,6 +252,7 @@ fn a_checker_that_fails_to_start_backs_off_instead_of_looping() {
 #[test]
 fn the_interval_changes_at_run_time_and_is_persisted() {
     let ig = FakeInstagram::start();
+    ig.set("instagram", Behavior::Exists { private: false });
     ig.set("solo", Behavior::NotFound);
     let dir = tempfile::tempdir().unwrap();
     let config = Arc::new(config(dir.path(), &ig, "1h"));
@@ -298,6 +306,7 @@ fn the_interval_changes_at_run_time_and_is_persisted() {
 #[test]
 fn a_tick_during_a_running_cycle_is_coalesced() {
     let ig = FakeInstagram::start();
+    ig.set("instagram", Behavior::Exists { private: false });
     ig.set("slow", Behavior::NotFound);
     ig.set_latency(Duration::from_millis(2500));
     let dir = tempfile::tempdir().unwrap();
@@ -318,4 +327,49 @@ fn a_tick_during_a_running_cycle_is_coalesced() {
     assert!(probes <= 3, "probes started: {probes}");
     assert_eq!(ig.max_concurrency(), 1);
     println!("figure: 6 ticks over 5.6 s with 2.5 s cycles → {probes} cycles started");
+}
+
+/// A free loopback port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+#[test]
+fn healthz_turns_unhealthy_when_the_dispatcher_stops_taking_cycles() {
+    igwatch::check::install_crypto_provider();
+    let ig = FakeInstagram::start();
+    ig.set("instagram", Behavior::Exists { private: false });
+    ig.set("solo", Behavior::NotFound);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut config = config(dir.path(), &ig, "1h");
+    config.metrics.listen = Some(format!("127.0.0.1:{port}").parse().unwrap());
+    let config = Arc::new(config);
+    let store = open_store(&config).unwrap();
+    seed(&store, &["solo"]);
+    actix::System::new().block_on(async {
+        let daemon = Daemon::start(config, store.clone(), Hooks::default()).unwrap();
+        wait_cycles(&daemon, 1, Duration::from_secs(10)).await;
+        let client = reqwest::Client::new();
+        let url = format!("http://127.0.0.1:{port}");
+        let get = |path: &'static str| {
+            let (client, url) = (client.clone(), url.clone());
+            async move { client.get(format!("{url}{path}")).send().await.unwrap() }
+        };
+        assert_eq!(get("/healthz").await.status(), 200);
+        let metrics = get("/metrics").await.text().await.unwrap();
+        assert!(
+            metrics.contains(r#"igwatch_probes_total{reason="-",verdict="not_found"} 1"#),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains(r#"igwatch_accounts{state="pending"} 1"#),
+            "{metrics}"
+        );
+        daemon.shutdown(Duration::from_secs(2)).await;
+        assert_eq!(get("/healthz").await.status(), 503);
+    });
 }

@@ -1,8 +1,10 @@
 //! Loopback fakes of Instagram and the Telegram Bot API, and helpers shared by the integration tests.
 
+pub mod chrome;
 pub mod daemon;
 pub mod fake_bot;
 pub mod fake_instagram;
+pub mod test_proxy;
 
 /// Plumbing shared by the fakes: an axum server on its own thread and runtime, whose
 /// connections a handler can reset (RST, no response) on demand.
