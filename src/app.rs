@@ -206,8 +206,17 @@ impl Daemon {
     }
 }
 
-/// `igwatch run`: starts the daemon and runs until SIGTERM or SIGINT.
-pub fn run(config: Config) -> Result<(), AppError> {
+/// How the daemon ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// SIGTERM or SIGINT.
+    Stopped,
+    /// An admin asked for a restart: exit with the code systemd restarts on.
+    Restart,
+}
+
+/// `igwatch run`: starts the daemon and runs until SIGTERM or SIGINT (or a restart request).
+pub fn run(config: Config) -> Result<Exit, AppError> {
     let system = System::new();
     let result = system.block_on(async move {
         let config = Arc::new(config);
@@ -221,14 +230,23 @@ pub fn run(config: Config) -> Result<(), AppError> {
         );
         let daemon = Daemon::start(config, store, Hooks::default())?;
         daemon.tell_systemd();
-        wait_for_signal().await?;
+        let exit = tokio::select! {
+            signal = wait_for_signal() => {
+                signal?;
+                Exit::Stopped
+            }
+            () = daemon.restart.notified() => {
+                log::info!("An admin asked for a restart.");
+                Exit::Restart
+            }
+        };
         log::info!("Shutting down: finishing in-flight probes.");
         if let Err(err) = notify::stopping() {
             log::warn!("Could not tell systemd we are stopping: {err}.");
         }
         daemon.shutdown(SHUTDOWN_WAIT).await;
         log::info!("Stopped.");
-        Ok(())
+        Ok(exit)
     });
     System::current().stop();
     result

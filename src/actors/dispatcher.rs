@@ -50,6 +50,8 @@ pub struct DispatcherActor {
     canaries_pending: usize,
     /// Egresses whose canary was not `Exists` in the last cycle: their `NotFound`s are not trusted.
     canary_failed: HashSet<Egress>,
+    /// Consecutive `Exists` needed to restore: the admin's setting, else the config.
+    confirmations: u32,
 }
 
 /// What the store gives a cycle or a check-now: the due accounts and their owners' sessions
@@ -116,7 +118,6 @@ impl DispatcherActor {
         factory: CheckerFactory,
     ) -> Self {
         DispatcherActor {
-            config,
             store,
             notifier,
             metrics: factory.metrics.clone(),
@@ -136,6 +137,8 @@ impl DispatcherActor {
             next_run: 0,
             canaries_pending: 0,
             canary_failed: HashSet::new(),
+            confirmations: config.scheduler.confirmations,
+            config,
         }
     }
 
@@ -271,7 +274,8 @@ impl DispatcherActor {
             sources: vec![Source::None],
             rule: None,
             at: Utc::now(),
-            confirmations_required: self.config.scheduler.confirmations,
+            confirmations_required: self.confirmations,
+            proof: None,
         };
         self.write(ctx, move |s| {
             s.record_probe(&record)?;
@@ -417,18 +421,41 @@ impl DispatcherActor {
         self.queue.push_front(job);
     }
 
-    /// A canary answered: its egress is trusted for this cycle only if the canary exists.
-    fn canary_done(&mut self, job: &ProbeJob, outcome: &ProbeOutcome) {
+    /// A canary answered: its egress is trusted for this cycle only if the canary exists. The
+    /// admins are told once when an egress starts failing (a settings flag survives restarts).
+    fn canary_done(&mut self, job: &ProbeJob, outcome: &ProbeOutcome, ctx: &mut Context<Self>) {
         self.canaries_pending = self.canaries_pending.saturating_sub(1);
         let egress = job_egress(job);
+        let name = egress_name(job);
+        let flag = format!("canary.failed.{name}");
         if matches!(outcome.verdict, Verdict::Exists { .. }) {
             if self.canary_failed.remove(&egress) {
-                log::info!(
-                    "Canary @{} exists again on egress {egress:?}.",
-                    job.username
-                );
+                log::info!("Canary @{} exists again on egress {name}.", job.username);
             }
+            self.write(ctx, move |s| s.delete_setting(&flag));
         } else {
+            let admins = self.config.telegram.admin_ids.clone();
+            let notice = Notice::CanaryFailed {
+                canary: job.username.clone(),
+                egress: name.clone(),
+                verdict: outcome.verdict.reason().map_or_else(
+                    || outcome.verdict.kind().to_string(),
+                    |r| r.as_str().to_string(),
+                ),
+            };
+            self.write(ctx, move |s| {
+                if s.setting(&flag)?.is_none() {
+                    let now = Utc::now();
+                    s.set_setting(&flag, &now.to_rfc3339())?;
+                    let items: Vec<(UserId, Notice)> = s
+                        .admin_chats(&admins)?
+                        .into_iter()
+                        .map(|chat| (chat, notice.clone()))
+                        .collect();
+                    s.enqueue(&items, now)?;
+                }
+                Ok(())
+            });
             log::error!(
                 "Canary @{} is {} on egress {egress:?} ({}); its not-found verdicts this cycle are \
                  recorded as unknown.",
@@ -442,7 +469,7 @@ impl DispatcherActor {
 
     fn record(&mut self, job: ProbeJob, mut outcome: ProbeOutcome, ctx: &mut Context<Self>) {
         if job.canary {
-            self.canary_done(&job, &outcome);
+            self.canary_done(&job, &outcome, ctx);
             return;
         }
         if outcome.verdict == Verdict::NotFound && self.canary_failed.contains(&job_egress(&job)) {
@@ -484,7 +511,8 @@ impl DispatcherActor {
             sources: outcome.sources,
             rule: outcome.rule,
             at: Utc::now(),
-            confirmations_required: self.config.scheduler.confirmations,
+            confirmations_required: self.confirmations,
+            proof: outcome.screenshot,
         };
         let refused = job
             .session
@@ -496,7 +524,8 @@ impl DispatcherActor {
             .proxy
             .as_ref()
             .zip(outcome.proxy_ok)
-            .map(|((id, _), ok)| (*id, ok));
+            .map(|((id, spec), ok)| (*id, spec.display_safe(), ok));
+        let owner = job.owners[0];
         self.pending_writes += 1;
         ctx.spawn(
             self.store
@@ -505,16 +534,22 @@ impl DispatcherActor {
                     if let Some(id) = used_session {
                         s.touch_session(id, now)?;
                     }
-                    if let Some(id) = refused
-                        && s.mark_session_invalid(id)?
+                    if let Some(session) = refused
+                        && s.mark_session_invalid(session)?
                     {
-                        log::warn!("Instagram refused session {id}; it is marked invalid.");
+                        log::warn!(
+                            "Instagram refused session {session} of owner={owner}; it is marked invalid."
+                        );
+                        s.enqueue(&[(owner, Notice::SessionRefused { session })], now)?;
                     }
-                    if let Some((id, ok)) = proxy_result
-                        && let Some(health) = s.record_proxy_result(id, ok, now)?
+                    if let Some((proxy, address, ok)) = proxy_result
+                        && let Some(health) = s.record_proxy_result(proxy, ok, now)?
                         && health.just_disabled
                     {
-                        log::warn!("Proxy {id} failed repeatedly and was disabled.");
+                        log::warn!(
+                            "Proxy {proxy} of owner={owner} failed repeatedly and was disabled."
+                        );
+                        s.enqueue(&[(owner, Notice::ProxyDisabled { proxy, address })], now)?;
                     }
                     s.record_probe(&record)
                 }))
@@ -720,12 +755,24 @@ fn plan(
 /// A job's proxy: its id and (decrypted) spec.
 type JobProxy = (ProxyId, Arc<ProxySpec>);
 
+/// How an egress is named to admins: `direct`, or the proxy without its password.
+fn egress_name(job: &ProbeJob) -> String {
+    job.proxy.as_ref().map_or_else(
+        || "direct".to_string(),
+        |(id, spec)| format!("proxy {id} {}", spec.display_safe()),
+    )
+}
+
 /// The egress a job's requests leave through.
 fn job_egress(job: &ProbeJob) -> Egress {
     job.proxy
         .as_ref()
         .map_or(Egress::Direct, |(id, _)| Egress::Proxy(*id))
 }
+
+/// Settings key holding the confirmation policy an admin set at run time (consecutive `Exists`
+/// cycles before a restore); read at the start of every cycle, over the config.
+pub const CONFIRMATIONS_SETTING: &str = "scheduler.confirmations";
 
 /// Settings key that switches the admin digest on or off at run time (`on` / `off`).
 pub const DIGEST_SETTING: &str = "scheduler.digest";
@@ -788,11 +835,17 @@ impl Handler<StartCycle> for DispatcherActor {
         let load = self.store.send(WithStore::new(move |s| {
             let expired = s.expire_overdue(now)?;
             let loaded = Loaded::read(s, s.due_accounts(now)?)?;
+            let confirmations = s
+                .setting(CONFIRMATIONS_SETTING)?
+                .and_then(|v| v.parse::<u32>().ok());
             let id = s.begin_cycle(now)?;
-            Ok((expired, loaded, id))
+            Ok((expired, loaded, confirmations, id))
         }));
         ctx.spawn(load.into_actor(self).map(|result, act, ctx| match result {
-            Ok(Ok((expired, loaded, id))) => {
+            Ok(Ok((expired, loaded, confirmations, id))) => {
+                act.confirmations = confirmations
+                    .filter(|n| (1..=10).contains(n))
+                    .unwrap_or(act.config.scheduler.confirmations);
                 if !expired.is_empty() {
                     log::info!(
                         "{} accounts reached the end of their period.",

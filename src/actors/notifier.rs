@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::domain::{Lang, UserId};
 use crate::metrics::Metrics;
 use crate::store::OutboxItem;
-use crate::telegram::{BotClient, SendError, render};
+use crate::telegram::{BotClient, Rendered, SendError, caption_fits, render};
 use actix::prelude::*;
 use chrono::Utc;
 use std::cell::RefCell;
@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use teloxide_core::types::ReplyMarkup;
 
 /// Rows fetched per store round trip.
 const BATCH: u32 = 50;
@@ -252,20 +253,52 @@ impl Pass {
             );
             return Delivery::Delivered;
         };
-        match client.send_html(item.chat, &rendered.html).await {
-            Ok(_) => Delivery::Delivered,
-            Err(SendError::CantParseEntities) => {
-                log::warn!(
-                    "Telegram could not parse a `{}` notice for chat={}; resending it as plain text.",
-                    item.notice.kind(),
-                    item.chat
-                );
-                match client.send_plain(item.chat, &rendered.plain).await {
-                    Ok(_) => Delivery::Delivered,
-                    Err(err) => self.classify(item, err),
-                }
+        let markup = rendered.keyboard.clone().map(ReplyMarkup::InlineKeyboard);
+        let sent = match &item.photo {
+            Some(png) => {
+                self.deliver_photo(&client, item, png, &rendered, markup)
+                    .await
             }
+            None => client.send(item.chat, &rendered.html, markup).await,
+        };
+        match sent {
+            Ok(_) => Delivery::Delivered,
             Err(err) => self.classify(item, err),
+        }
+    }
+
+    /// A notice with proof: the photo with the text as its caption (and the buttons), or, when
+    /// the text is too long for a caption, the photo then the text. A photo Telegram refuses
+    /// still leaves the text delivered.
+    async fn deliver_photo(
+        &self,
+        client: &BotClient,
+        item: &OutboxItem,
+        png: &[u8],
+        rendered: &Rendered,
+        markup: Option<ReplyMarkup>,
+    ) -> Result<i32, SendError> {
+        let fits = caption_fits(rendered);
+        let caption = fits.then_some(rendered.html.as_str());
+        let photo_markup = if fits { markup.clone() } else { None };
+        match client
+            .send_photo(item.chat, png.to_vec(), caption, photo_markup)
+            .await
+        {
+            Ok(id) if fits => Ok(id),
+            Ok(_) => client.send(item.chat, &rendered.html, markup).await,
+            Err(
+                err @ (SendError::RetryAfter(_) | SendError::Blocked | SendError::Transient(_)),
+            ) => Err(err),
+            Err(err) => {
+                log::warn!(
+                    "Telegram refused the proof photo of a `{}` notice for chat={} ({}); sending the text alone.",
+                    item.notice.kind(),
+                    item.chat,
+                    err.reason()
+                );
+                client.send(item.chat, &rendered.html, markup).await
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use super::people::display_name;
 use super::router::{Answer, Toast};
 use super::texts::{fill, mode_name, ui};
 use crate::actors::messages::{GetDispatcherStatus, GetSchedule, SetInterval};
-use crate::actors::{DIGEST_SETTING, INTERVAL_BOUNDS};
+use crate::actors::{CONFIRMATIONS_SETTING, DIGEST_SETTING, INTERVAL_BOUNDS};
 use crate::config::parse_duration;
 use crate::domain::{AccountState, Mode, Role, UserId};
 use crate::store::{UserFilter, UserSummary};
@@ -20,9 +20,6 @@ use teloxide_core::types::{BotCommandScope, ChatId, Recipient};
 
 /// Settings key of the mode given to new users (`api`, `browser`, `api+browser`).
 pub const DEFAULT_MODE_SETTING: &str = "users.default_mode";
-/// Settings key of the consecutive `Exists` needed to restore (`1`…`10`); the dispatcher reads
-/// it at the start of a cycle, over `scheduler.confirmations` from the config.
-pub const CONFIRMATIONS_SETTING: &str = "scheduler.confirmations";
 /// Users per admin list page.
 pub const USERS_PER_PAGE: u32 = 10;
 

@@ -43,7 +43,8 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Run => match app::run(config) {
-            Ok(()) => exit::OK,
+            Ok(app::Exit::Stopped) => exit::OK,
+            Ok(app::Exit::Restart) => exit::RESTART,
             Err(err) => {
                 log::error!("The daemon stopped: {err}.");
                 exit::FAILURE

@@ -1,6 +1,6 @@
 //! Notices: what the daemon tells a chat, stored language-neutral in the outbox and rendered at send time.
 
-use super::{AccountId, CycleId, Source, UnknownReason, Username};
+use super::{AccountId, CycleId, ProxyId, SessionId, Source, UnknownReason, Username};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,6 +32,18 @@ pub enum Notice {
     NoSession { accounts: u32 },
     /// Every RapidAPI key of the owner is exhausted (or there is none).
     QuotaExhausted,
+    /// Instagram refused one of the owner's sessions (login wall or checkpoint); other sessions
+    /// are used meanwhile.
+    SessionRefused { session: SessionId },
+    /// One of the owner's proxies failed repeatedly and was disabled (re-tested later).
+    ProxyDisabled { proxy: ProxyId, address: String },
+    /// The admin's warning: the canary is not live on an egress, so its not-found verdicts are
+    /// recorded as unknown until it is.
+    CanaryFailed {
+        canary: Username,
+        egress: String,
+        verdict: String,
+    },
     /// The admin's summary of one cycle.
     Digest { cycle: CycleId, stats: CycleStats },
     /// The daily reminder: pending accounts whose period ends soon (account, name, end).
@@ -48,6 +60,9 @@ impl Notice {
             Notice::Expired { .. } => "expired",
             Notice::NoSession { .. } => "no_session",
             Notice::QuotaExhausted => "quota_exhausted",
+            Notice::SessionRefused { .. } => "session_refused",
+            Notice::ProxyDisabled { .. } => "proxy_disabled",
+            Notice::CanaryFailed { .. } => "canary_failed",
             Notice::Digest { .. } => "digest",
             Notice::ExpiringSoon { .. } => "expiring_soon",
         }

@@ -51,6 +51,14 @@ impl Store {
             .optional()?)
     }
 
+    /// Removes a setting (absent keys are fine).
+    pub fn delete_setting(&self, key: &str) -> Result<(), StoreError> {
+        self.write(|conn| {
+            diesel::delete(settings::table.find(key)).execute(conn)?;
+            Ok(())
+        })
+    }
+
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.write(|conn| {
             diesel::insert_into(settings::table)

@@ -109,6 +109,7 @@ pub(super) struct OutboxRow {
     pub(super) payload: String,
     pub(super) attempts: i64,
     pub(super) created_at: i64,
+    pub(super) photo: Option<Vec<u8>>,
 }
 
 #[derive(Insertable)]
@@ -121,6 +122,7 @@ pub(super) struct NewOutbox<'a> {
     pub(super) attempts: i64,
     pub(super) next_attempt_at: i64,
     pub(super) created_at: i64,
+    pub(super) photo: Option<&'a [u8]>,
 }
 
 /// Parses a stored text column with the domain type's `FromStr`.

@@ -17,6 +17,8 @@ pub struct OutboxItem {
     /// Failed delivery attempts so far.
     pub attempts: u32,
     pub created_at: DateTime<Utc>,
+    /// Proof PNG to send with the notice (restore alerts).
+    pub photo: Option<Vec<u8>>,
 }
 
 /// Queues `notice` for `chat`, due at `now`, inside the caller's transaction. A notice about an
@@ -27,9 +29,23 @@ pub(super) fn insert_notice(
     notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    insert_notice_with_photo(conn, chat, notice, None, now)
+}
+
+/// [`insert_notice`] with a proof image sent along (a restore alert's screenshot).
+pub(super) fn insert_notice_with_photo(
+    conn: &mut SqliteConnection,
+    chat: UserId,
+    notice: &Notice,
+    photo: Option<&[u8]>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let account = match notice {
         Notice::Restored { account, .. } | Notice::Expired { account, .. } => Some(account.0),
         Notice::NoSession { .. }
+        | Notice::SessionRefused { .. }
+        | Notice::ProxyDisabled { .. }
+        | Notice::CanaryFailed { .. }
         | Notice::QuotaExhausted
         | Notice::Digest { .. }
         | Notice::ExpiringSoon { .. } => None,
@@ -53,6 +69,7 @@ pub(super) fn insert_notice(
             attempts: 0,
             next_attempt_at: ts(now),
             created_at: ts(now),
+            photo,
         })
         .execute(conn)?;
     Ok(())
@@ -97,6 +114,7 @@ impl Store {
                     notice,
                     attempts: count("attempts", row.attempts)?,
                     created_at: from_ts(row.created_at)?,
+                    photo: row.photo,
                 }),
                 Err(err) => {
                     log::error!(

@@ -3,7 +3,7 @@
 
 use super::accounts::Account;
 use super::models::{AccountRow, NewProbe, encode_sources};
-use super::outbox::insert_notice;
+use super::outbox::insert_notice_with_photo;
 use super::schema::{accounts, probes, users};
 use super::{Store, StoreError, ts};
 use crate::domain::{
@@ -24,6 +24,8 @@ pub struct ProbeRecord {
     pub at: DateTime<Utc>,
     /// Consecutive `Exists` needed to restore (config `confirmations`).
     pub confirmations_required: u32,
+    /// Proof screenshot (PNG) of the live profile, sent with a restore alert.
+    pub proof: Option<Vec<u8>>,
 }
 
 /// What recording a probe did to one account.
@@ -133,7 +135,13 @@ impl Store {
                         private: rec.verdict.is_private(),
                         sources: rec.sources.clone(),
                     };
-                    insert_notice(conn, account.owner, &notice, rec.at)?;
+                    insert_notice_with_photo(
+                        conn,
+                        account.owner,
+                        &notice,
+                        rec.proof.as_deref(),
+                        rec.at,
+                    )?;
                 }
                 transitions.push(Transition {
                     account: account.id,

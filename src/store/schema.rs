@@ -113,6 +113,7 @@ diesel::table! {
         next_attempt_at -> BigInt,
         last_error -> Nullable<Text>,
         created_at -> BigInt,
+        photo -> Nullable<Binary>,
     }
 }
 

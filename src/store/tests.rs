@@ -80,6 +80,7 @@ fn probe(ids: &[AccountId], verdict: Verdict, at: DateTime<Utc>, required: u32) 
         rule: Some("test_rule".to_owned()),
         at,
         confirmations_required: required,
+        proof: None,
     }
 }
 

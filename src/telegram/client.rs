@@ -133,23 +133,44 @@ impl BotClient {
             .map_err(|err| self.classify(&err))
     }
 
-    /// Uploads a PNG (multipart) with an optional HTML caption; returns the message id.
+    /// Uploads a PNG (multipart) with an optional HTML caption and keyboard; when Telegram
+    /// cannot parse the caption, uploads it again with the caption as plain text. Returns the
+    /// message id.
     pub async fn send_photo(
         &self,
         chat: UserId,
         png: Vec<u8>,
         caption_html: Option<&str>,
+        markup: Option<ReplyMarkup>,
     ) -> Result<i32, SendError> {
-        let photo = InputFile::memory(png).file_name("profile.png");
-        let request = self.bot.send_photo(ChatId(chat.0), photo);
-        let request = match caption_html {
-            Some(caption) => request.caption(caption).parse_mode(ParseMode::Html),
-            None => request,
+        let attempt = |caption: Option<(String, bool)>| {
+            let photo = InputFile::memory(png.clone()).file_name("profile.png");
+            let request = self.bot.send_photo(ChatId(chat.0), photo);
+            let request = match caption {
+                Some((text, true)) => request.caption(text).parse_mode(ParseMode::Html),
+                Some((text, false)) => request.caption(text),
+                None => request,
+            };
+            match markup.clone() {
+                Some(markup) => request.reply_markup(markup),
+                None => request,
+            }
         };
-        request
-            .await
-            .map(|message| message.id.0)
-            .map_err(|err| self.classify(&err))
+        match attempt(caption_html.map(|c| (c.to_owned(), true))).await {
+            Ok(message) => Ok(message.id.0),
+            Err(err) => match self.classify(&err) {
+                SendError::CantParseEntities => {
+                    log::warn!(
+                        "Telegram could not parse a photo caption for chat={chat}; resending it as plain text."
+                    );
+                    attempt(caption_html.map(|c| (strip_tags(c), false)))
+                        .await
+                        .map(|message| message.id.0)
+                        .map_err(|err| self.classify(&err))
+                }
+                other => Err(other),
+            },
+        }
     }
 
     /// Sends `html` with an optional keyboard; when Telegram cannot parse the HTML, sends the
@@ -648,7 +669,9 @@ mod tests {
         assert_eq!(client.send_plain(UserId(42), "hi").await, Ok(77));
         let png = vec![0x89, b'P', b'N', b'G'];
         assert_eq!(
-            client.send_photo(UserId(42), png, Some("<b>cap</b>")).await,
+            client
+                .send_photo(UserId(42), png, Some("<b>cap</b>"), None)
+                .await,
             Ok(78)
         );
         assert_eq!(

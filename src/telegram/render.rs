@@ -74,7 +74,12 @@ fn keyboard(notice: &Notice, lang: Lang) -> Option<InlineKeyboardMarkup> {
                 )]
             })
             .collect(),
-        Notice::NoSession { .. } | Notice::QuotaExhausted | Notice::Digest { .. } => return None,
+        Notice::NoSession { .. }
+        | Notice::QuotaExhausted
+        | Notice::Digest { .. }
+        | Notice::SessionRefused { .. }
+        | Notice::ProxyDisabled { .. }
+        | Notice::CanaryFailed { .. } => return None,
     };
     Some(InlineKeyboardMarkup::new(rows))
 }
@@ -128,6 +133,37 @@ pub fn render(notice: &Notice, lang: Lang, offset: FixedOffset) -> Rendered {
         }
         Notice::NoSession { accounts } => no_session(lang, *accounts),
         Notice::QuotaExhausted => quota_exhausted(lang),
+        Notice::SessionRefused { session } => advice(
+            lang,
+            |t| {
+                (
+                    t.session_refused_title,
+                    t.session_refused_why,
+                    t.session_refused_advice,
+                )
+            },
+            Some(format!("#{session}")),
+        ),
+        Notice::ProxyDisabled { address, .. } => advice(
+            lang,
+            |t| {
+                (
+                    t.proxy_disabled_title,
+                    t.proxy_disabled_why,
+                    t.proxy_disabled_advice,
+                )
+            },
+            Some(address.clone()),
+        ),
+        Notice::CanaryFailed {
+            canary,
+            egress,
+            verdict,
+        } => advice(
+            lang,
+            |t| (t.canary_title, t.canary_why, t.canary_advice),
+            Some(format!("@{canary} · {egress} · {verdict}")),
+        ),
         Notice::Digest { cycle, stats } => digest(lang, *cycle, stats),
         Notice::ExpiringSoon { accounts } => expiring_soon(lang, offset, accounts),
     };
@@ -260,6 +296,22 @@ fn no_session(lang: Lang, accounts: u32) -> String {
         escape(t.no_session_advice),
     ]
     .join("\n")
+}
+
+/// A notice that is a title, what it concerns (escaped), why, and what to do.
+fn advice(
+    lang: Lang,
+    pick: impl Fn(&super::i18n::Texts) -> (&'static str, &'static str, &'static str),
+    subject: Option<String>,
+) -> String {
+    let (head, why, what) = pick(texts(lang));
+    let mut lines = vec![title(head)];
+    if let Some(subject) = subject {
+        lines.push(format!("<code>{}</code>", escape(&subject)));
+    }
+    lines.push(escape(why));
+    lines.push(escape(what));
+    lines.join("\n")
 }
 
 fn quota_exhausted(lang: Lang) -> String {
