@@ -589,15 +589,7 @@ impl Store {
         for state in AccountState::ALL {
             stats.accounts_by_state.insert(state, 0);
         }
-        let by_state: Vec<(String, i64)> = accounts::table
-            .group_by(accounts::state)
-            .select((accounts::state, count_star()))
-            .load(&mut conn)?;
-        for (state, n) in by_state {
-            if let Ok(state) = state.parse::<AccountState>() {
-                stats.accounts_by_state.insert(state, n.unsigned_abs());
-            }
-        }
+        stats.accounts_by_state.extend(self.account_counts()?);
         let midnight = now
             .date_naive()
             .and_hms_opt(0, 0, 0)
