@@ -10,11 +10,14 @@ pub mod env;
 pub mod input;
 pub mod keyboard;
 pub mod texts;
+pub mod trial;
 
 mod accounts;
 mod admin;
 mod people;
+mod proxies;
 mod router;
+mod sessions;
 mod settings;
 
 pub use env::{BotError, Env, Peers};

@@ -7,6 +7,8 @@ mod common;
 mod doctor;
 mod entry;
 mod keys;
+mod proxies;
+mod sessions;
 mod users;
 
 pub use accounts::AccountsCommand;
@@ -14,6 +16,8 @@ pub use backup::BackupArgs;
 pub use check::CheckArgs;
 pub use entry::main;
 pub use keys::KeysCommand;
+pub use proxies::ProxiesCommand;
+pub use sessions::SessionsCommand;
 pub use users::UsersCommand;
 
 use clap::{Parser, Subcommand};
@@ -66,6 +70,12 @@ pub enum Command {
     /// Manage RapidAPI keys (stored encrypted; needs IGWATCH_SECRET_KEY).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage Instagram sessions (cookie exports, stored encrypted; needs IGWATCH_SECRET_KEY).
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Manage proxies (passwords stored encrypted; needs IGWATCH_SECRET_KEY for those).
+    #[command(subcommand)]
+    Proxies(ProxiesCommand),
     /// Check config, database, encryption key, WebDriver, Telegram and Instagram (exit 1 on any ✗).
     Doctor,
     /// Write a consistent copy of the database to a new file, safe while the daemon runs.

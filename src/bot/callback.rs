@@ -3,7 +3,7 @@
 //! Data is untrusted input: decoding only says what was asked, never that it is allowed. Every
 //! handler re-checks the presser's rights and the object's owner on the server.
 
-use crate::domain::{AccountId, AccountState, KeyId, Lang, Mode, UserId};
+use crate::domain::{AccountId, AccountState, KeyId, Lang, Mode, ProxyId, SessionId, UserId};
 use crate::store::UserFilter;
 
 /// Telegram's limit on `callback_data`, in bytes.
@@ -38,6 +38,25 @@ pub enum Callback {
     Keys,
     AddKey,
     DeleteKey(KeyId),
+    /// The owner's proxy list.
+    Proxies,
+    /// Start the add-proxies conversation.
+    AddProxy,
+    ProxyCard(ProxyId),
+    /// Enable (`true`) or disable a proxy.
+    ProxyEnabled(ProxyId, bool),
+    /// Set a proxy's priority (1 best … 10).
+    ProxyPriority(ProxyId, u8),
+    /// Probe the canary through the proxy in the background.
+    TestProxy(ProxyId),
+    DeleteProxy(ProxyId),
+    DeleteProxyConfirmed(ProxyId),
+    /// The owner's Instagram sessions.
+    Sessions,
+    /// Start the add-session conversation.
+    AddSession,
+    DeleteSession(SessionId),
+    DeleteSessionConfirmed(SessionId),
     // ---- admin ----
     Admin,
     /// New user's registration: approve or reject.
@@ -150,6 +169,18 @@ impl Callback {
             C::Keys => "k".into(),
             C::AddKey => "ka".into(),
             C::DeleteKey(k) => format!("kx:{k}"),
+            C::Proxies => "px".into(),
+            C::AddProxy => "pxa".into(),
+            C::ProxyCard(p) => format!("pc:{p}"),
+            C::ProxyEnabled(p, on) => format!("pe:{p}:{}", u8::from(on)),
+            C::ProxyPriority(p, n) => format!("pp:{p}:{n}"),
+            C::TestProxy(p) => format!("pt:{p}"),
+            C::DeleteProxy(p) => format!("pdx:{p}"),
+            C::DeleteProxyConfirmed(p) => format!("pdy:{p}"),
+            C::Sessions => "ig".into(),
+            C::AddSession => "iga".into(),
+            C::DeleteSession(id) => format!("igx:{id}"),
+            C::DeleteSessionConfirmed(id) => format!("igy:{id}"),
             C::Admin => "ad".into(),
             C::Approve(u) => format!("ua:{u}"),
             C::Reject(u) => format!("ur:{u}"),
@@ -200,6 +231,25 @@ impl Callback {
             ("k", 0) => C::Keys,
             ("ka", 0) => C::AddKey,
             ("kx", 1) => C::DeleteKey(KeyId(id(0)?)),
+            ("px", 0) => C::Proxies,
+            ("pxa", 0) => C::AddProxy,
+            ("pc", 1) => C::ProxyCard(ProxyId(id(0)?)),
+            ("pe", 2) => match a[1] {
+                "0" => C::ProxyEnabled(ProxyId(id(0)?), false),
+                "1" => C::ProxyEnabled(ProxyId(id(0)?), true),
+                _ => return None,
+            },
+            ("pp", 2) => C::ProxyPriority(
+                ProxyId(id(0)?),
+                a[1].parse::<u8>().ok().filter(|n| (1..=10).contains(n))?,
+            ),
+            ("pt", 1) => C::TestProxy(ProxyId(id(0)?)),
+            ("pdx", 1) => C::DeleteProxy(ProxyId(id(0)?)),
+            ("pdy", 1) => C::DeleteProxyConfirmed(ProxyId(id(0)?)),
+            ("ig", 0) => C::Sessions,
+            ("iga", 0) => C::AddSession,
+            ("igx", 1) => C::DeleteSession(SessionId(id(0)?)),
+            ("igy", 1) => C::DeleteSessionConfirmed(SessionId(id(0)?)),
             ("ad", 0) => C::Admin,
             ("ua", 1) => C::Approve(user(0)?),
             ("ur", 1) => C::Reject(user(0)?),
@@ -251,6 +301,20 @@ mod tests {
             C::Keys,
             C::AddKey,
             C::DeleteKey(KeyId(i64::MAX)),
+            C::Proxies,
+            C::AddProxy,
+            C::ProxyCard(ProxyId(i64::MAX)),
+            C::ProxyEnabled(ProxyId(i64::MAX), true),
+            C::ProxyEnabled(ProxyId(i64::MAX), false),
+            C::ProxyPriority(ProxyId(i64::MAX), 1),
+            C::ProxyPriority(ProxyId(i64::MAX), 10),
+            C::TestProxy(ProxyId(i64::MAX)),
+            C::DeleteProxy(ProxyId(i64::MAX)),
+            C::DeleteProxyConfirmed(ProxyId(i64::MAX)),
+            C::Sessions,
+            C::AddSession,
+            C::DeleteSession(SessionId(i64::MAX)),
+            C::DeleteSessionConfirmed(SessionId(i64::MAX)),
             C::Admin,
             C::Approve(user),
             C::Reject(user),
@@ -312,6 +376,11 @@ mod tests {
             "us:everyone:0",
             "uq:z:5",
             "dg:2",
+            "pp:1:0",
+            "pp:1:11",
+            "pe:1:2",
+            "pc:-1",
+            "igx:0",
             "sm:fast",
             "zz:1",
             &"c:1".repeat(30),

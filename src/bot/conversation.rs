@@ -20,6 +20,10 @@ pub enum Conversation {
     BulkDeleteConfirm { names: Vec<Username> },
     /// Waiting for a RapidAPI key.
     AddKey,
+    /// Waiting for one or more proxies.
+    AddProxies,
+    /// Waiting for Instagram cookies (text or a `.json` document).
+    AddSession,
     /// Admin: waiting for a new interval.
     SetInterval,
 }
@@ -52,6 +56,8 @@ mod tests {
             Conversation::BulkDelete,
             Conversation::BulkDeleteConfirm { names: vec![name] },
             Conversation::AddKey,
+            Conversation::AddProxies,
+            Conversation::AddSession,
             Conversation::SetInterval,
         ] {
             let json = state.to_json().unwrap();

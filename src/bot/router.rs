@@ -7,7 +7,7 @@ use super::conversation::Conversation;
 use super::env::{BotError, Ctx, Env};
 use super::keyboard::MenuButton;
 use super::texts::ui;
-use super::{accounts, admin, people, settings};
+use super::{accounts, admin, people, proxies, sessions, settings};
 use crate::domain::{AccountState, Lang, Role, UserId};
 use crate::store::Profile;
 use chrono::Utc;
@@ -183,6 +183,8 @@ async fn on_conversation(
             accounts::bulk_delete_list(ctx, text).await
         }
         Conversation::AddKey => settings::key_received(ctx, message.id.0, text).await,
+        Conversation::AddProxies => proxies::received(ctx, message.id.0, text).await,
+        Conversation::AddSession => sessions::received(ctx, message, text).await,
         Conversation::SetInterval => admin::interval_received(ctx, text).await,
     }
 }
@@ -289,6 +291,19 @@ async fn route_callback(ctx: &Ctx, message: Option<i32>, callback: Callback) -> 
         C::Keys => settings::keys(ctx, message).await.map(|()| None),
         C::AddKey => settings::ask_key(ctx).await,
         C::DeleteKey(key) => settings::delete_key(ctx, message, key).await,
+        // Proxies and sessions: each handler checks the object belongs to the presser.
+        C::Proxies => proxies::list(ctx, message).await.map(|()| None),
+        C::AddProxy => proxies::ask_add(ctx).await,
+        C::ProxyCard(id) => proxies::card(ctx, message, id).await,
+        C::ProxyEnabled(id, on) => proxies::set_enabled(ctx, message, id, on).await,
+        C::ProxyPriority(id, n) => proxies::set_priority(ctx, message, id, n).await,
+        C::TestProxy(id) => proxies::test(ctx, id).await,
+        C::DeleteProxy(id) => proxies::ask_delete(ctx, message, id).await,
+        C::DeleteProxyConfirmed(id) => proxies::delete(ctx, message, id).await,
+        C::Sessions => sessions::list(ctx, message).await.map(|()| None),
+        C::AddSession => sessions::ask_add(ctx).await,
+        C::DeleteSession(id) => sessions::ask_delete(ctx, message, id).await,
+        C::DeleteSessionConfirmed(id) => sessions::delete(ctx, message, id).await,
         // Everything below is for administrators only, checked here on every press.
         C::Admin
         | C::Approve(_)

@@ -1,5 +1,6 @@
 //! Settings: check mode, language, and RapidAPI keys (added with a live test against the
-//! canary, listed masked with today's usage, deleted).
+//! canary, listed masked with today's usage, deleted); the entries of the proxy and Instagram
+//! session screens (`proxies.rs`, `sessions.rs`).
 
 use super::callback::Callback;
 use super::conversation::Conversation;
@@ -59,6 +60,10 @@ async fn render(ctx: &Ctx, message: Option<i32>, lang: Lang, mode: Mode) -> Resu
         modes,
         langs,
         vec![button(t.keys_button, Callback::Keys)],
+        vec![
+            button(t.proxies_button, Callback::Proxies),
+            button(t.sessions_button, Callback::Sessions),
+        ],
     ]);
     ctx.show(message, &text, keyboard).await
 }

@@ -1,7 +1,9 @@
 //! `igwatch` entry: parse arguments, load the configuration, set up logging, run one command.
 
 use super::common::with_store;
-use super::{Cli, Command, accounts, backup, check, doctor, exit, keys, users};
+use super::{
+    Cli, Command, accounts, backup, check, doctor, exit, keys, proxies, sessions, users,
+};
 use crate::app;
 use crate::config::{self, LoggingConfig};
 use clap::Parser;
@@ -57,6 +59,10 @@ pub fn main() -> ExitCode {
             with_store(&config, |store| accounts::accounts(&config, store, cmd))
         }
         Command::Keys(cmd) => with_store(&config, |store| keys::keys(store, cmd)),
+        Command::Sessions(cmd) => {
+            with_store(&config, |store| sessions::sessions(&config, store, cmd))
+        }
+        Command::Proxies(cmd) => with_store(&config, |store| proxies::proxies(&config, store, cmd)),
         Command::Doctor => doctor::doctor(&config, cli.config.as_deref()),
         Command::Backup(args) => backup::backup(&config, args),
     };

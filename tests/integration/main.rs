@@ -7,5 +7,6 @@ mod egress;
 mod fakes;
 mod ops;
 mod seed;
+mod sessions_proxies;
 mod supervision;
 mod support;

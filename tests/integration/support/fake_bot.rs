@@ -41,7 +41,11 @@ const METHODS: &[&str] = &[
     "deleteWebhook",
     "getWebhookInfo",
     "getUpdates",
+    "getFile",
 ];
+
+/// Largest file `getFile` hands out, like the real Bot API (20 MB).
+const MAX_DOWNLOAD: usize = 20 * 1024 * 1024;
 
 /// An error (or delay) the fake applies to one matching message call instead of its normal answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +142,13 @@ struct BotState {
     next_update_id: i64,
     poll_generation: u64,
     webhook_active: bool,
+    /// Messages users sent (pushed updates): the bot may delete them in a private chat.
+    user_messages: HashSet<(i64, i64)>,
+    /// Registered files by `file_id`: (`file_path`, bytes).
+    files: HashMap<String, (String, Vec<u8>)>,
+    next_file: u64,
+    /// `file_path`s downloaded through `/file/bot<token>/<file_path>`.
+    downloads: Vec<String>,
 }
 
 struct Shared {
@@ -223,12 +234,41 @@ impl FakeBotApi {
                     m
                 }
             };
+            if let Some(Value::Object(message)) = update.get("message") {
+                if let (Some(chat), Some(message_id)) = (
+                    message
+                        .get("chat")
+                        .and_then(|c| c.get("id"))
+                        .and_then(Value::as_i64),
+                    message.get("message_id").and_then(Value::as_i64),
+                ) {
+                    st.user_messages.insert((chat, message_id));
+                }
+            }
             update.insert("update_id".to_owned(), json!(id));
             st.updates.push_back(Value::Object(update));
             id
         };
         self.shared.wake();
         id
+    }
+
+    /// Stores a file a user "uploaded" (for a `document` in a pushed update) and returns its
+    /// `file_id`; `getFile` then gives its `file_path` and `GET /file/bot<token>/<file_path>`
+    /// serves the bytes, as the real Bot API does.
+    pub fn register_file(&self, bytes: Vec<u8>) -> String {
+        let mut st = self.shared.lock();
+        st.next_file += 1;
+        let n = st.next_file;
+        let file_id = format!("BQACAgIAAxkBAAI{n:08}fake");
+        let path = format!("documents/file_{n}.json");
+        st.files.insert(file_id.clone(), (path, bytes));
+        file_id
+    }
+
+    /// The `file_path`s downloaded so far, oldest first.
+    pub fn downloads(&self) -> Vec<String> {
+        self.shared.lock().downloads.clone()
     }
 
     /// While active, getUpdates answers 409 until deleteWebhook is called.
@@ -560,6 +600,9 @@ async fn handle(
     req: Request,
 ) -> Response {
     let path = req.uri().path().to_owned();
+    if let Some(rest) = path.strip_prefix("/file/") {
+        return download(&shared, rest).into_response(&conn);
+    }
     let mut segments = path.trim_start_matches('/').splitn(2, '/');
     let (Some(first), Some(method)) = (segments.next(), segments.next()) else {
         return Answer::err(404, "Not Found").into_response(&conn);
@@ -631,6 +674,61 @@ fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// `GET /file/bot<token>/<file_path>`: the bytes of a registered file; 401 for another token and
+/// 404 for an unknown path, as the real file endpoint answers.
+fn download(shared: &Shared, rest: &str) -> Answer {
+    let Some((first, path)) = rest.split_once('/') else {
+        return Answer::err(404, "Not Found");
+    };
+    if first.strip_prefix("bot") != Some(TOKEN) {
+        return Answer::err(401, "Unauthorized");
+    }
+    // teloxide pushes the whole `file_path` as one URL segment (`documents%2Ffile_1.json`);
+    // the real front end decodes it, and so does the fake.
+    let path = percent_decode(path);
+    let path = path.as_str();
+    let mut st = shared.lock();
+    let Some(bytes) = st
+        .files
+        .values()
+        .find(|(p, _)| p == path)
+        .map(|(_, b)| b.clone())
+    else {
+        return Answer::err(404, "Not Found");
+    };
+    st.downloads.push(path.to_owned());
+    Answer {
+        status: 200,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        content_type: "application/octet-stream",
+        reset: false,
+    }
+}
+
+/// `%XX` escapes decoded (a malformed escape is kept as it is).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn simple_call(shared: &Shared, method: &str, params: &Params) -> Answer {
     match method {
         "getMe" => Answer::ok(bot_user()),
@@ -655,11 +753,28 @@ fn simple_call(shared: &Shared, method: &str, params: &Params) -> Answer {
                 "pending_update_count": st.updates.len(),
             }))
         }
+        "getFile" => {
+            let Some(file_id) = params.str("file_id").filter(|s| !s.is_empty()) else {
+                return Answer::bad("file_id not specified");
+            };
+            let st = shared.lock();
+            match st.files.get(&file_id) {
+                Some((_, bytes)) if bytes.len() > MAX_DOWNLOAD => Answer::bad("file is too big"),
+                Some((path, bytes)) => Answer::ok(json!({
+                    "file_id": file_id,
+                    "file_unique_id": format!("u{}", file_id.len()),
+                    "file_size": bytes.len(),
+                    "file_path": path,
+                })),
+                None => Answer::bad("wrong file_id or the file is temporarily unavailable"),
+            }
+        }
         "deleteMessage" => {
             let (Some(chat), Some(id)) = (params.i64("chat_id"), params.i64("message_id")) else {
                 return Answer::bad("message identifier is not specified");
             };
-            if shared.lock().messages.remove(&(chat, id)).is_some() {
+            let mut st = shared.lock();
+            if st.user_messages.remove(&(chat, id)) || st.messages.remove(&(chat, id)).is_some() {
                 Answer::ok(json!(true))
             } else {
                 Answer::bad("message to delete not found")
