@@ -8,6 +8,7 @@ mod doctor;
 mod entry;
 mod keys;
 mod proxies;
+mod rotate_key;
 mod sessions;
 mod users;
 
@@ -17,6 +18,7 @@ pub use check::CheckArgs;
 pub use entry::main;
 pub use keys::KeysCommand;
 pub use proxies::ProxiesCommand;
+pub use rotate_key::RotateKeyArgs;
 pub use sessions::SessionsCommand;
 pub use users::UsersCommand;
 
@@ -80,4 +82,7 @@ pub enum Command {
     Doctor,
     /// Write a consistent copy of the database to a new file, safe while the daemon runs.
     Backup(BackupArgs),
+    /// Re-encrypt every stored secret with a new key (read from --new-key-file or stdin); the
+    /// old key is the configured one. Stop the daemon first.
+    RotateKey(RotateKeyArgs),
 }

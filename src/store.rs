@@ -13,6 +13,7 @@ mod models;
 mod outbox;
 mod probes;
 mod proxies;
+mod rotate;
 mod schema;
 mod sessions;
 mod users;
@@ -33,6 +34,7 @@ pub use proxies::{
     AddProxiesReport, DEFAULT_PROXY_PRIORITY, PROXY_FAIL_LIMIT, PROXY_RETEST_AFTER, ProxyHealth,
     ProxyInfo,
 };
+pub use rotate::RotateReport;
 pub use sessions::SessionInfo;
 pub use users::User;
 

@@ -2,7 +2,7 @@
 
 use super::common::with_store;
 use super::{
-    Cli, Command, accounts, backup, check, doctor, exit, keys, proxies, sessions, users,
+    Cli, Command, accounts, backup, check, doctor, exit, keys, proxies, rotate_key, sessions, users,
 };
 use crate::app;
 use crate::config::{self, LoggingConfig};
@@ -65,6 +65,9 @@ pub fn main() -> ExitCode {
         Command::Proxies(cmd) => with_store(&config, |store| proxies::proxies(&config, store, cmd)),
         Command::Doctor => doctor::doctor(&config, cli.config.as_deref()),
         Command::Backup(args) => backup::backup(&config, args),
+        Command::RotateKey(args) => with_store(&config, |store| {
+            rotate_key::rotate_key(&config, store, args)
+        }),
     };
     ExitCode::from(code)
 }

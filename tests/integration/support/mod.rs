@@ -1,5 +1,6 @@
 //! Loopback fakes of Instagram and the Telegram Bot API, and helpers shared by the integration tests.
 
+pub mod botkit;
 pub mod chrome;
 pub mod daemon;
 pub mod fake_bot;
