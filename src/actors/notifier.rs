@@ -8,6 +8,8 @@ use crate::metrics::Metrics;
 use crate::store::OutboxItem;
 use crate::telegram::{BotClient, Rendered, SendError, caption_fits, render};
 use actix::prelude::*;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use chrono::Utc;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -20,6 +22,8 @@ use teloxide_core::types::ReplyMarkup;
 const BATCH: u32 = 50;
 /// How often the outbox is polled when nobody nudges.
 const POLL: Duration = Duration::from_secs(1);
+/// Deliveries in flight at once, each to a different chat.
+const CONCURRENT_SENDS: usize = 8;
 /// Attempts after which a notice that keeps failing for an unexplained reason is dropped.
 const MAX_ATTEMPTS: u32 = 30;
 
@@ -73,7 +77,7 @@ impl NotifierActor {
             store: self.store.clone(),
             client: self.client.clone(),
             pacer: self.pacer.clone(),
-            langs: HashMap::new(),
+            langs: RefCell::new(HashMap::new()),
         };
         ctx.spawn(pass.run().into_actor(self).map(|_, act, ctx| {
             act.running = false;
@@ -151,7 +155,7 @@ struct Pass {
     store: Addr<StoreActor>,
     client: Option<Rc<BotClient>>,
     pacer: Rc<RefCell<Pacer>>,
-    langs: HashMap<UserId, Lang>,
+    langs: RefCell<HashMap<UserId, Lang>>,
 }
 
 impl Pass {
@@ -163,7 +167,7 @@ impl Pass {
         }
     }
 
-    async fn deliver_due(mut self) {
+    async fn deliver_due(&self) {
         loop {
             let now = Utc::now();
             let batch = match self
@@ -181,54 +185,73 @@ impl Pass {
                     return;
                 }
             };
-            if batch.is_empty() {
+            if batch.is_empty() || !self.deliver_batch(batch.into()).await {
                 return;
             }
-            let mut pending: VecDeque<OutboxItem> = batch.into();
-            let mut held: HashSet<UserId> = HashSet::new();
-            while !pending.is_empty() {
-                let Some(item) = self.next_ready(&mut pending, &held).await else {
+        }
+    }
+
+    /// Sends a batch: several chats at once (a slow or hung chat must not hold up the others),
+    /// one message at a time per chat and in order, within the flood limits. `false` stops the
+    /// pass (the store failed).
+    async fn deliver_batch(&self, mut pending: VecDeque<OutboxItem>) -> bool {
+        let mut busy: HashSet<UserId> = HashSet::new();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < CONCURRENT_SENDS {
+                let now = Instant::now();
+                let ready = {
+                    let pacer = self.pacer.borrow();
+                    pending
+                        .iter()
+                        .position(|i| !busy.contains(&i.chat) && pacer.delay(i.chat, now).is_zero())
+                };
+                let Some(item) = ready.and_then(|index| pending.remove(index)) else {
                     break;
                 };
-                let delivery = self.deliver(&item).await;
-                if matches!(delivery, Delivery::Retry { .. }) {
-                    // Later rows of this chat wait, so a chat's notices keep their order.
-                    held.insert(item.chat);
-                    pending.retain(|i| i.chat != item.chat);
-                }
-                if !self.settle(item, delivery).await {
-                    return;
-                }
+                busy.insert(item.chat);
+                self.pacer.borrow_mut().sent(item.chat, now);
+                running.push(async move {
+                    let delivery = self.deliver(&item).await;
+                    (item, delivery)
+                });
             }
-        }
-    }
-
-    /// Waits until some row's chat may be written to, and returns that row.
-    async fn next_ready(
-        &self,
-        pending: &mut VecDeque<OutboxItem>,
-        held: &HashSet<UserId>,
-    ) -> Option<OutboxItem> {
-        pending.retain(|i| !held.contains(&i.chat));
-        loop {
-            let now = Instant::now();
-            let (index, wait) = {
-                let pacer = self.pacer.borrow();
+            if running.is_empty() && pending.is_empty() {
+                return true;
+            }
+            // The soonest moment a waiting row (of a chat not being written to) may go.
+            let wait = {
+                let (pacer, now) = (self.pacer.borrow(), Instant::now());
                 pending
                     .iter()
-                    .enumerate()
-                    .map(|(i, item)| (i, pacer.delay(item.chat, now)))
-                    .min_by_key(|(_, d)| *d)?
+                    .filter(|i| !busy.contains(&i.chat))
+                    .map(|i| pacer.delay(i.chat, now))
+                    .min()
             };
-            if wait.is_zero() {
-                return pending.remove(index);
+            let pause = async {
+                match wait {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                Some((item, delivery)) = running.next(), if !running.is_empty() => {
+                    busy.remove(&item.chat);
+                    if matches!(delivery, Delivery::Retry { .. }) {
+                        // Later rows of this chat wait, so a chat's notices keep their order.
+                        pending.retain(|i| i.chat != item.chat);
+                    }
+                    if !self.settle(item, delivery).await {
+                        return false;
+                    }
+                }
+                () = pause => {}
             }
-            tokio::time::sleep(wait).await;
         }
     }
 
-    async fn lang(&mut self, chat: UserId) -> Lang {
-        if let Some(lang) = self.langs.get(&chat) {
+    async fn lang(&self, chat: UserId) -> Lang {
+        if let Some(lang) = self.langs.borrow().get(&chat) {
             return *lang;
         }
         let default = self.config.users.default_lang;
@@ -236,14 +259,13 @@ impl Pass {
             Ok(Ok(Some(user))) => user.lang,
             _ => default,
         };
-        self.langs.insert(chat, lang);
+        self.langs.borrow_mut().insert(chat, lang);
         lang
     }
 
-    async fn deliver(&mut self, item: &OutboxItem) -> Delivery {
+    async fn deliver(&self, item: &OutboxItem) -> Delivery {
         let lang = self.lang(item.chat).await;
         let rendered = render(&item.notice, lang, self.config.users.utc_offset);
-        self.pacer.borrow_mut().sent(item.chat, Instant::now());
         let Some(client) = self.client.clone() else {
             log::info!(
                 "Notice for chat={} ({}): {}",

@@ -5,6 +5,7 @@ mod browser;
 mod checks;
 mod egress;
 mod fakes;
+mod grid;
 mod input_corpus;
 mod ops;
 mod reliability;

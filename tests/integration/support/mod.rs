@@ -5,6 +5,7 @@ pub mod chrome;
 pub mod daemon;
 pub mod fake_bot;
 pub mod fake_instagram;
+pub mod grid;
 pub mod test_proxy;
 
 /// Plumbing shared by the fakes: an axum server on its own thread and runtime, whose
