@@ -50,6 +50,10 @@ impl Username {
         let raw = strip_link(input.trim())?;
         let raw = raw.trim().trim_start_matches('@').to_lowercase();
         validate(&raw)?;
+        // Instagram's own pages are routes, never profiles, written bare or as a link.
+        if RESERVED.contains(&raw.as_str()) {
+            return Err(UsernameError::Reserved(raw));
+        }
         Ok(Username(raw))
     }
 
@@ -172,6 +176,8 @@ mod tests {
             "https://instagram.com/p/abc/",
             Err(UsernameError::Reserved("p".into())),
         );
+        check("explore", Err(UsernameError::Reserved("explore".into())));
+        check("@Accounts", Err(UsernameError::Reserved("accounts".into())));
         check(
             "https://example.com/john",
             Err(UsernameError::NotProfileLink),

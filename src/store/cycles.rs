@@ -7,6 +7,10 @@ use crate::domain::{CycleId, CycleStats, Notice, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+/// Cycles kept in the `cycles` table (the newest); older rows are deleted when a cycle ends, so
+/// a short interval cannot grow the database without bound.
+pub const CYCLES_KEPT: i64 = 2_000;
+
 impl Store {
     /// Records the start of a cycle.
     pub fn begin_cycle(&self, now: DateTime<Utc>) -> Result<CycleId, StoreError> {
@@ -39,6 +43,8 @@ impl Store {
             for (chat, notice) in notices {
                 insert_notice(conn, *chat, notice, now)?;
             }
+            diesel::delete(cycles::table.filter(cycles::id.le(id.0 - CYCLES_KEPT)))
+                .execute(conn)?;
             Ok(())
         })
     }

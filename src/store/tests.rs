@@ -505,6 +505,24 @@ fn cycles_store_stats_and_queue_digests() {
 }
 
 #[test]
+fn only_the_newest_cycles_are_kept() {
+    use super::cycles::CYCLES_KEPT;
+    use super::schema::cycles;
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    let stats = CycleStats::default();
+    for i in 0..CYCLES_KEPT + 5 {
+        let cycle = store.begin_cycle(t(i)).unwrap();
+        store.finish_cycle(cycle, &stats, &[], t(i)).unwrap();
+    }
+    let kept: i64 = cycles::table
+        .count()
+        .get_result(&mut store.conn().unwrap())
+        .unwrap();
+    assert_eq!(kept, CYCLES_KEPT);
+}
+
+#[test]
 fn outbox_reschedule_deliver_and_deactivation() {
     let dir = TempDir::new().unwrap();
     let store = store_with_user(&dir, 10);
