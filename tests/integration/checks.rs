@@ -378,3 +378,117 @@ fn a_failed_canary_turns_the_cycles_not_found_into_unknown() {
         );
     });
 }
+
+/// What to break under a running browser probe.
+#[derive(Debug, Clone, Copy)]
+enum BrowserCrash {
+    /// Every Chromium browser process (the driver lives on).
+    Browser,
+    /// The renderer processes: the tab crashes.
+    Tab,
+}
+
+/// Kills part of the browser while a probe waits for a slow page; the probe must be retried on
+/// a new session and give exactly one verdict.
+fn crash_during_probe(crash: BrowserCrash) {
+    use crate::support::grid::chromium_pids;
+    let ig = FakeInstagram::start();
+    ig.set("instagram", Behavior::Exists { private: false });
+    ig.set("victim", Behavior::NotFound);
+    ig.set_page(
+        "victim",
+        Behavior::Slow(Duration::from_secs(3), Box::new(Behavior::NotFound)),
+    );
+    actix::System::new().block_on(async {
+        let driver = ChromeDriver::start().await;
+        let s = setup(&ig, &driver, None, "");
+        let store = open_store(&s.config).unwrap();
+        add(&store, 61, Mode::Browser, &["victim"]);
+        let cookies = igwatch::domain::parse_cookie_json(
+            r#"[{"name":"sessionid","value":"s3cr3t-session","domain":".instagram.com"}]"#,
+        )
+        .unwrap();
+        store
+            .add_instagram_session(UserId(61), "main", &cookies, chrono::Utc::now())
+            .unwrap();
+        let daemon = Daemon::start(Arc::new(s.config.clone()), store.clone(), Hooks::default())
+            .unwrap();
+        let start = Instant::now();
+        while !ig
+            .requests()
+            .iter()
+            .any(|r| r.endpoint == Endpoint::Page && r.username.as_deref() == Some("victim"))
+        {
+            assert!(start.elapsed() < Duration::from_secs(30), "the page was never opened");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let kind = match crash {
+            BrowserCrash::Browser => None,
+            BrowserCrash::Tab => Some("renderer"),
+        };
+        let pids = chromium_pids(driver.pid(), kind);
+        assert!(!pids.is_empty(), "no {crash:?} process to kill");
+        for pid in &pids {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        let crashed_at = Instant::now();
+        let status =
+            wait_status(&daemon, Duration::from_secs(60), |s| s.cycles_finished >= 1).await;
+        let recovered = crashed_at.elapsed();
+        daemon.shutdown(Duration::from_secs(10)).await;
+        assert_eq!(status.cycles_finished, 1);
+        let victim = account(&store, "victim");
+        let history = store.account_history(victim.id, 10).unwrap();
+        assert_eq!(history.len(), 1, "one verdict, none from the crash: {history:?}");
+        assert_eq!(victim.last_verdict.as_deref(), Some("not_found"), "{victim:?}");
+        println!(
+            "figure: {crash:?} killed mid-probe ({} processes) → recovered, verdict {} ms later; probes lost 0",
+            pids.len(),
+            recovered.as_millis()
+        );
+    });
+}
+
+#[test]
+fn a_killed_chromium_costs_a_retry_not_a_verdict() {
+    crash_during_probe(BrowserCrash::Browser);
+}
+
+#[test]
+fn a_crashed_tab_costs_a_retry_not_a_verdict() {
+    crash_during_probe(BrowserCrash::Tab);
+}
+
+#[test]
+fn a_page_that_never_loads_is_unknown_and_the_session_survives() {
+    let ig = FakeInstagram::start();
+    ig.set("instagram", Behavior::Exists { private: false });
+    ig.set("stuck", Behavior::Exists { private: false });
+    ig.set_page("stuck", Behavior::Hang);
+    ig.set("fine", Behavior::Exists { private: false });
+    actix::System::new().block_on(async {
+        let driver = ChromeDriver::start().await;
+        let mut s = setup(&ig, &driver, None, "");
+        s.config.checkers.count = 1;
+        s.config.checkers.probe_timeout = Duration::from_secs(3);
+        let store = open_store(&s.config).unwrap();
+        add(&store, 71, Mode::ApiBrowser, &["stuck", "fine"]);
+        let daemon =
+            Daemon::start(Arc::new(s.config.clone()), store.clone(), Hooks::default()).unwrap();
+        let started = Instant::now();
+        let status =
+            wait_status(&daemon, Duration::from_secs(60), |s| s.cycles_finished >= 1).await;
+        daemon.shutdown(Duration::from_secs(10)).await;
+        assert_eq!(status.checker_restarts, 0, "{status:?}");
+        let stuck = account(&store, "stuck");
+        assert_eq!(stuck.state, AccountState::Pending);
+        assert_eq!(stuck.last_reason, Some(UnknownReason::Timeout), "{stuck:?}");
+        assert_eq!(account(&store, "fine").state, AccountState::Restored);
+        println!(
+            "figure: a page that never loads → unknown(timeout), same session went on; cycle {} ms",
+            started.elapsed().as_millis()
+        );
+    });
+}

@@ -233,6 +233,36 @@ pub fn browsers_in_group(pgid: u32) -> usize {
         .len()
 }
 
+/// Pids of the Chromium processes in a process group: the browsers themselves (`None`) or the
+/// children of one `--type=` (e.g. `renderer`, a tab).
+pub fn chromium_pids(pgid: u32, process_type: Option<&str>) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_string_lossy().parse().ok()?;
+            (process_group(&entry.path()) == Some(pgid)).then_some((pid, entry.path()))
+        })
+        .filter(|(_, dir)| {
+            // Zygote children rewrite their title: one space-separated string, not NUL-separated.
+            let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+            let args: Vec<String> = cmdline
+                .split(|&b| b == 0 || b == b' ')
+                .map(|arg| String::from_utf8_lossy(arg).into_owned())
+                .collect();
+            let is_chromium = args
+                .first()
+                .and_then(|a| Path::new(a).file_name())
+                .is_some_and(|n| matches!(n.to_string_lossy().as_ref(), "chromium" | "chrome"));
+            let kind = args.iter().find_map(|a| a.strip_prefix("--type="));
+            is_chromium && kind == process_type
+        })
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
 /// Field 5 of `/proc/PID/stat` (after the parenthesised command name, which may hold spaces).
 fn process_group(proc_dir: &Path) -> Option<u32> {
     let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
