@@ -288,60 +288,45 @@ impl BrowserSession {
             self.install_cookies(base_url, cookies).await?;
         }
         let profile_url = format!("{base}/{username}/");
-        if let Err(failed) = self.open(&profile_url).await? {
-            return Ok(BrowserProbe::unknown(
-                failed.reason,
-                failed.rule,
-                profile_url,
-            ));
-        }
-        let observed = match self.observe(base_url, username).await? {
-            Ok(observed) => observed,
-            Err(failed) => {
+        let mut final_url = profile_url.clone();
+        // A blank screenshot earns one reload; a second blank one is no proof at all.
+        for attempt in 0..2 {
+            if attempt > 0 {
+                log::info!(
+                    "Blank screenshot of account={username}, reloading the profile page once."
+                );
+            }
+            if let Err(failed) = self.open(&profile_url).await? {
                 return Ok(BrowserProbe::unknown(
                     failed.reason,
                     failed.rule,
                     profile_url,
                 ));
             }
-        };
-        if !matches!(observed.classified.verdict, Verdict::Exists { .. }) {
-            return Ok(self.without_screenshot(observed));
-        }
-        let png = self.capture().await?;
-        if !is_blank(&png) {
-            return Ok(with_screenshot(observed, png));
-        }
-        log::info!("Blank screenshot of account={username}, reloading the profile page once.");
-        if let Err(failed) = self.open(&profile_url).await? {
-            return Ok(BrowserProbe::unknown(
-                failed.reason,
-                failed.rule,
-                profile_url,
-            ));
-        }
-        let observed = match self.observe(base_url, username).await? {
-            Ok(observed) => observed,
-            Err(failed) => {
-                return Ok(BrowserProbe::unknown(
-                    failed.reason,
-                    failed.rule,
-                    profile_url,
-                ));
+            let observed = match self.observe(base_url, username).await? {
+                Ok(observed) => observed,
+                Err(failed) => {
+                    return Ok(BrowserProbe::unknown(
+                        failed.reason,
+                        failed.rule,
+                        profile_url,
+                    ));
+                }
+            };
+            if !matches!(observed.classified.verdict, Verdict::Exists { .. }) {
+                return Ok(self.without_screenshot(observed));
             }
-        };
-        if !matches!(observed.classified.verdict, Verdict::Exists { .. }) {
-            return Ok(self.without_screenshot(observed));
-        }
-        let png = self.capture().await?;
-        if !is_blank(&png) {
-            return Ok(with_screenshot(observed, png));
+            let png = self.capture().await?;
+            if !is_blank(&png) {
+                return Ok(with_screenshot(observed, png));
+            }
+            final_url = observed.final_url;
         }
         log::warn!("Blank screenshot of account={username} twice, no proof taken.");
         Ok(BrowserProbe::unknown(
             UnknownReason::BlankScreenshot,
             "blank_screenshot",
-            observed.final_url,
+            final_url,
         ))
     }
 
