@@ -11,7 +11,7 @@ mod tick;
 
 pub use bot::{BotActor, POLL_TIMEOUT};
 pub use checker::{CheckerActor, CheckerFactory, FaultHook, InjectedFault};
-pub use dispatcher::{CONFIRMATIONS_SETTING, DIGEST_SETTING, DispatcherActor};
+pub use dispatcher::{CANARY_SETTING, CONFIRMATIONS_SETTING, DIGEST_SETTING, DispatcherActor};
 pub use notifier::NotifierActor;
 pub use reminder::ReminderActor;
 pub use store::StoreActor;

@@ -16,7 +16,7 @@ use crate::domain::{
 use crate::metrics::Metrics;
 use crate::store::{DueAccount, ProbeRecord, Store, StoreError};
 use actix::prelude::*;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,6 +60,10 @@ struct Loaded {
     due: Vec<DueAccount>,
     sessions: HashMap<UserId, (SessionId, Arc<Vec<Cookie>>)>,
     proxies: HashMap<UserId, Vec<(ProxyId, u8, Arc<ProxySpec>)>>,
+    /// Proxies disabled by their health whose re-test is due: their canary decides.
+    retest: Vec<(UserId, JobProxy)>,
+    /// The canary an admin set at run time, if any.
+    canary: Option<Username>,
 }
 
 impl Loaded {
@@ -84,7 +88,23 @@ impl Loaded {
             due,
             sessions,
             proxies,
+            retest: Vec::new(),
+            canary: None,
         })
+    }
+
+    /// A cycle's load also brings the proxies due for a re-test and the canary setting.
+    fn read_for_cycle(s: &Store, now: DateTime<Utc>) -> Result<Loaded, StoreError> {
+        let mut loaded = Loaded::read(s, s.due_accounts(now)?)?;
+        for info in s.proxies_due_for_retest(now)? {
+            if let Some(spec) = s.proxy_spec(info.owner, info.id)? {
+                loaded.retest.push((info.owner, (info.id, Arc::new(spec))));
+            }
+        }
+        loaded.canary = s
+            .setting(CANARY_SETTING)?
+            .and_then(|name| Username::parse(&name).ok());
+        Ok(loaded)
     }
 }
 
@@ -163,10 +183,15 @@ impl DispatcherActor {
         self.spawn_checker(slot, ctx);
     }
 
-    fn cycle_loaded(&mut self, id: CycleId, loaded: Loaded, ctx: &mut Context<Self>) {
+    fn cycle_loaded(&mut self, id: CycleId, mut loaded: Loaded, ctx: &mut Context<Self>) {
         let total = loaded.due.len();
+        let canary = loaded
+            .canary
+            .take()
+            .unwrap_or_else(|| self.config.scheduler.canary.clone());
+        let retest = std::mem::take(&mut loaded.retest);
         let (jobs, skipped) = self.prepare(loaded, None);
-        let egresses: Vec<(Egress, Option<JobProxy>, UserId)> = {
+        let mut egresses: Vec<(Egress, Option<JobProxy>, UserId)> = {
             let mut seen = HashSet::new();
             jobs.iter()
                 .filter_map(|j| {
@@ -179,11 +204,15 @@ impl DispatcherActor {
                 })
                 .collect()
         };
-        // One canary per egress in use goes first; the cycle's jobs wait for their verdicts.
+        // A disabled proxy whose re-test is due gets a canary too: its answer re-enables it.
+        for (owner, (proxy, spec)) in retest {
+            egresses.push((Egress::Proxy(proxy), Some((proxy, spec)), owner));
+        }
+        // One canary per egress goes first; the cycle's jobs wait for their verdicts.
         self.canaries_pending = egresses.len();
         for (_, proxy, owner) in &egresses {
             self.queue.push_back(ProbeJob {
-                username: self.config.scheduler.canary.clone(),
+                username: canary.clone(),
                 accounts: Vec::new(),
                 owners: vec![*owner],
                 mode: Mode::Api,
@@ -215,6 +244,7 @@ impl DispatcherActor {
             due,
             sessions,
             proxies,
+            ..
         } = loaded;
         let (mut jobs, skipped) = plan(due, |owner| sessions.contains_key(&owner));
         let now = Instant::now();
@@ -428,6 +458,18 @@ impl DispatcherActor {
         let egress = job_egress(job);
         let name = egress_name(job);
         let flag = format!("canary.failed.{name}");
+        // The canary is also the proxy's health check (and the re-test of a disabled one).
+        if let (Some((proxy, _)), Some(ok)) = (&job.proxy, outcome.proxy_ok) {
+            let proxy = *proxy;
+            self.write(ctx, move |s| {
+                if let Some(health) = s.record_proxy_result(proxy, ok, Utc::now())?
+                    && health.just_reenabled
+                {
+                    log::info!("Proxy {proxy} passed its re-test and is enabled again.");
+                }
+                Ok(())
+            });
+        }
         if matches!(outcome.verdict, Verdict::Exists { .. }) {
             if self.canary_failed.remove(&egress) {
                 log::info!("Canary @{} exists again on egress {name}.", job.username);
@@ -770,6 +812,10 @@ fn job_egress(job: &ProbeJob) -> Egress {
         .map_or(Egress::Direct, |(id, _)| Egress::Proxy(*id))
 }
 
+/// Settings key holding the canary an admin set at run time (a username); read at the start of
+/// every cycle, over `scheduler.canary` from the config.
+pub const CANARY_SETTING: &str = "scheduler.canary";
+
 /// Settings key holding the confirmation policy an admin set at run time (consecutive `Exists`
 /// cycles before a restore); read at the start of every cycle, over the config.
 pub const CONFIRMATIONS_SETTING: &str = "scheduler.confirmations";
@@ -834,7 +880,7 @@ impl Handler<StartCycle> for DispatcherActor {
         let now = Utc::now();
         let load = self.store.send(WithStore::new(move |s| {
             let expired = s.expire_overdue(now)?;
-            let loaded = Loaded::read(s, s.due_accounts(now)?)?;
+            let loaded = Loaded::read_for_cycle(s, now)?;
             let confirmations = s
                 .setting(CONFIRMATIONS_SETTING)?
                 .and_then(|v| v.parse::<u32>().ok());

@@ -22,12 +22,7 @@ struct Setup {
     _dir: tempfile::TempDir,
 }
 
-fn setup(
-    ig: &FakeInstagram,
-    driver: &ChromeDriver,
-    bot: Option<&FakeBotApi>,
-    extra: &str,
-) -> Setup {
+fn setup(ig: &FakeInstagram, driver: &url::Url, bot: Option<&FakeBotApi>, extra: &str) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let telegram = match bot {
         Some(bot) => format!(
@@ -64,7 +59,7 @@ config = "/nonexistent"
 "#,
         db = dir.path().join("igwatch.db").display().to_string(),
         ig = ig.url(),
-        wd = driver.url(),
+        wd = driver,
     );
     let env = |name: &str| (name == "IGWATCH_SECRET_KEY").then(|| KEY.to_string());
     let config = from_toml_str(&text, &env).expect("test config is valid");
@@ -126,7 +121,7 @@ fn api_plus_browser_restores_only_what_the_browser_confirms() {
     let bot = FakeBotApi::start();
     actix::System::new().block_on(async {
         let driver = ChromeDriver::start().await;
-        let s = setup(&ig, &driver, Some(&bot), "");
+        let s = setup(&ig, &driver.url(), Some(&bot), "");
         let store = open_store(&s.config).unwrap();
         add(
             &store,
@@ -203,7 +198,7 @@ fn a_blank_page_never_becomes_a_proof_or_a_restore() {
     let bot = FakeBotApi::start();
     actix::System::new().block_on(async {
         let driver = ChromeDriver::start().await;
-        let s = setup(&ig, &driver, Some(&bot), "");
+        let s = setup(&ig, &driver.url(), Some(&bot), "");
         let store = open_store(&s.config).unwrap();
         add(&store, 21, Mode::ApiBrowser, &["blank_one"]);
         let daemon =
@@ -229,7 +224,7 @@ fn a_killed_chromedriver_costs_a_retry_not_a_verdict() {
     );
     actix::System::new().block_on(async {
         let mut driver = ChromeDriver::start().await;
-        let s = setup(&ig, &driver, None, "");
+        let s = setup(&ig, &driver.url(), None, "");
         let store = open_store(&s.config).unwrap();
         add(&store, 31, Mode::Browser, &["victim"]);
         let cookies = igwatch::domain::parse_cookie_json(
@@ -297,7 +292,7 @@ fn a_proxy_with_credentials_carries_api_and_browser_and_a_wrong_password_is_unkn
     let bad = TestProxy::http("scout", "right");
     actix::System::new().block_on(async {
         let driver = ChromeDriver::start().await;
-        let s = setup(&ig, &driver, None, "");
+        let s = setup(&ig, &driver.url(), None, "");
         let store = open_store(&s.config).unwrap();
         add(&store, 41, Mode::ApiBrowser, &["via_proxy"]);
         add(&store, 42, Mode::Api, &["wrong_pass"]);
@@ -355,7 +350,7 @@ fn a_failed_canary_turns_the_cycles_not_found_into_unknown() {
     ig.set("seems_gone", Behavior::NotFound);
     actix::System::new().block_on(async {
         let driver = ChromeDriver::start().await;
-        let s = setup(&ig, &driver, None, "");
+        let s = setup(&ig, &driver.url(), None, "");
         let store = open_store(&s.config).unwrap();
         add(&store, 51, Mode::Api, &["seems_gone"]);
         let daemon =
@@ -401,7 +396,7 @@ fn crash_during_probe(crash: BrowserCrash) {
     );
     actix::System::new().block_on(async {
         let driver = ChromeDriver::start().await;
-        let s = setup(&ig, &driver, None, "");
+        let s = setup(&ig, &driver.url(), None, "");
         let store = open_store(&s.config).unwrap();
         add(&store, 61, Mode::Browser, &["victim"]);
         let cookies = igwatch::domain::parse_cookie_json(
@@ -470,7 +465,7 @@ fn a_page_that_never_loads_is_unknown_and_the_session_survives() {
     ig.set("fine", Behavior::Exists { private: false });
     actix::System::new().block_on(async {
         let driver = ChromeDriver::start().await;
-        let mut s = setup(&ig, &driver, None, "");
+        let mut s = setup(&ig, &driver.url(), None, "");
         s.config.checkers.count = 1;
         s.config.checkers.probe_timeout = Duration::from_secs(3);
         let store = open_store(&s.config).unwrap();
@@ -491,4 +486,41 @@ fn a_page_that_never_loads_is_unknown_and_the_session_survives() {
             started.elapsed().as_millis()
         );
     });
+}
+
+#[test]
+fn a_disabled_proxy_is_re_tested_by_the_canary_and_enabled_again() {
+    let ig = FakeInstagram::start();
+    ig.set("instagram", Behavior::Exists { private: false });
+    ig.set("owned", Behavior::NotFound);
+    let proxy = TestProxy::http("scout", "pw");
+    // No browser is needed: the owner is in api mode and nothing exists.
+    let nowhere = url::Url::parse("http://127.0.0.1:9").unwrap();
+    let s = setup(&ig, &nowhere, None, "");
+    let store = open_store(&s.config).unwrap();
+    add(&store, 81, Mode::Api, &["owned"]);
+    let spec = ProxySpec::parse(&proxy.url()).unwrap();
+    let added = store
+        .add_proxies(UserId(81), &[spec], chrono::Utc::now())
+        .unwrap();
+    let id = added.added[0];
+    // Five failures two hours ago: disabled, and its re-test time has come.
+    let then = chrono::Utc::now() - chrono::Duration::hours(2);
+    for _ in 0..5 {
+        store.record_proxy_result(id, false, then).unwrap();
+    }
+    assert!(!store.proxies(UserId(81)).unwrap()[0].enabled);
+    actix::System::new().block_on(async {
+        let daemon =
+            Daemon::start(Arc::new(s.config.clone()), store.clone(), Hooks::default()).unwrap();
+        wait_status(&daemon, Duration::from_secs(30), |s| s.cycles_finished >= 1).await;
+        daemon.shutdown(Duration::from_secs(5)).await;
+    });
+    let info = &store.proxies(UserId(81)).unwrap()[0];
+    assert!(info.enabled, "{info:?}");
+    assert_eq!(info.fail_streak, 0);
+    assert!(
+        proxy.requests().iter().any(|r| r.auth_ok),
+        "the canary went through the proxy"
+    );
 }
