@@ -10,7 +10,6 @@ pub mod env;
 pub mod input;
 pub mod keyboard;
 pub mod texts;
-pub mod trial;
 
 mod accounts;
 mod admin;

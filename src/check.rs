@@ -8,6 +8,7 @@ mod http;
 mod observe;
 mod probe;
 mod screenshot;
+mod trial;
 
 pub use api::{ApiProber, ApiVerdict, KeySource, NoKeys};
 pub use browser::{BrowserError, BrowserOptions, BrowserProbe, BrowserSession};
@@ -19,3 +20,4 @@ pub use forwarder::{Forwarder, ForwarderCounters, ForwarderError, ForwarderEvent
 pub use http::{build_client, install_crypto_provider};
 pub use probe::{BrowserSlot, ProbeContext, ProbeError, ProbeInput, ProbeResult};
 pub use screenshot::is_blank;
+pub use trial::{ProxyFailure, ProxyTrial, SessionTrial, guard_proxy, trial_proxy, trial_session};

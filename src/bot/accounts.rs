@@ -6,11 +6,11 @@ use super::callback::Callback;
 use super::checks;
 use super::conversation::Conversation;
 use super::env::{BotError, Ctx};
-use super::input::{BULK_MAX, accounts_csv, parse_days, parse_names};
+use super::input::{BULK_MAX, accounts_csv, parse_days, parse_names, parse_shift};
 use super::keyboard::{button, confirm, inline, pager, pages};
 use super::router::{Answer, Toast};
 use super::texts::{fill, state_name, username_error, verdict_name};
-use crate::domain::{AccountId, AccountState, Username};
+use crate::domain::{AccountId, AccountState, Username, UsernameError};
 use crate::store::{Account, AccountCard, AccountFilter, ProbeRow};
 use crate::telegram::{
     Unit, count, escape, escape_attr, format_date, format_datetime, reason_name,
@@ -37,6 +37,20 @@ async fn clear_state(ctx: &Ctx) -> Result<(), BotError> {
 
 fn cancel_row(ctx: &Ctx) -> Vec<teloxide_core::types::InlineKeyboardButton> {
     vec![button(ctx.t().cancel, Callback::Cancel)]
+}
+
+/// The period quick buttons and Cancel, for single and bulk add alike.
+fn period_keyboard(ctx: &Ctx) -> InlineKeyboardMarkup {
+    let quick = QUICK_PERIODS
+        .iter()
+        .map(|d| {
+            button(
+                count(ctx.lang(), u64::from(*d), Unit::Day),
+                Callback::Period(*d),
+            )
+        })
+        .collect();
+    inline(vec![quick, cancel_row(ctx)])
 }
 
 /// `/add` or `/add name`, and the name typed in the conversation.
@@ -85,30 +99,21 @@ pub async fn add(ctx: &Ctx, name: Option<&str>) -> Result<(), BotError> {
     )
     .await?;
     let default = ctx.env.config.users.default_days.to_string();
-    let quick = QUICK_PERIODS
-        .iter()
-        .map(|d| {
-            button(
-                count(ctx.lang(), u64::from(*d), Unit::Day),
-                Callback::Period(*d),
-            )
-        })
-        .collect();
     ctx.say_inline(
         &fill(
             t.ask_period,
             &[("name", username.as_str()), ("default", &default)],
         ),
-        inline(vec![quick, cancel_row(ctx)]),
+        period_keyboard(ctx),
     )
     .await?;
     Ok(())
 }
 
-/// The period typed as text while adding.
-pub async fn period_typed(ctx: &Ctx, username: Username, text: &str) -> Result<(), BotError> {
+/// The period typed as text while adding one account or a bulk list.
+pub async fn period_typed(ctx: &Ctx, adding: Adding, text: &str) -> Result<(), BotError> {
     match parse_days(text) {
-        Some(days) => finish_add(ctx, username, days).await,
+        Some(days) => adding.finish(ctx, days).await,
         None => {
             ctx.say_inline(ctx.t().bad_period, inline(vec![cancel_row(ctx)]))
                 .await?;
@@ -117,17 +122,35 @@ pub async fn period_typed(ctx: &Ctx, username: Username, text: &str) -> Result<(
     }
 }
 
+/// What is waiting for its period.
+pub enum Adding {
+    One(Username),
+    Bulk(Vec<Username>),
+}
+
+impl Adding {
+    async fn finish(self, ctx: &Ctx, days: u32) -> Result<(), BotError> {
+        match self {
+            Adding::One(username) => finish_add(ctx, username, days).await,
+            Adding::Bulk(names) => finish_bulk(ctx, names, days).await,
+        }
+    }
+}
+
 /// A period quick button: valid only while this chat is choosing a period.
 pub async fn period_chosen(ctx: &Ctx, days: u32) -> Answer {
     let chat = ctx.chat();
     let stored = ctx.db(move |s| s.conversation(chat)).await?;
-    match stored.as_deref().and_then(Conversation::from_json) {
-        Some(Conversation::AddPeriod { username }) if (1..=3650).contains(&days) => {
-            finish_add(ctx, username, days).await?;
-            Ok(None)
-        }
-        _ => Ok(Toast::new(ctx.t().stale)),
+    let adding = match stored.as_deref().and_then(Conversation::from_json) {
+        Some(Conversation::AddPeriod { username }) => Adding::One(username),
+        Some(Conversation::BulkPeriod { names }) => Adding::Bulk(names),
+        _ => return Ok(Toast::new(ctx.t().stale)),
+    };
+    if !(1..=3650).contains(&days) {
+        return Ok(Toast::new(ctx.t().stale));
     }
+    adding.finish(ctx, days).await?;
+    Ok(None)
 }
 
 async fn finish_add(ctx: &Ctx, username: Username, days: u32) -> Result<(), BotError> {
@@ -166,20 +189,39 @@ async fn finish_add(ctx: &Ctx, username: Username, days: u32) -> Result<(), BotE
 /// `/bulk`: asks for the list.
 pub async fn ask_bulk(ctx: &Ctx) -> Result<(), BotError> {
     set_state(ctx, Conversation::BulkAdd).await?;
-    let days = count(
-        ctx.lang(),
-        u64::from(ctx.env.config.users.default_days),
-        Unit::Day,
-    );
-    ctx.say_inline(
-        &fill(ctx.t().ask_bulk, &[("days", &days)]),
-        inline(vec![cancel_row(ctx)]),
-    )
-    .await?;
+    ctx.say_inline(ctx.t().ask_bulk, inline(vec![cancel_row(ctx)]))
+        .await?;
     Ok(())
 }
 
-/// The list of a bulk add: valid names are added, the rest reported with reasons.
+/// The report lines of names that will not be added: already watched (or repeated in the
+/// input) and invalid, with reasons.
+fn skipped_lines(
+    ctx: &Ctx,
+    duplicates: &[&Username],
+    invalid: &[(String, UsernameError)],
+) -> Vec<String> {
+    let t = ctx.t();
+    let n = |v: usize| v.to_string();
+    let mut lines = Vec::new();
+    if !duplicates.is_empty() {
+        lines.push(fill(t.bulk_duplicates, &[("n", &n(duplicates.len()))]));
+        for name in duplicates {
+            lines.push(format!("  • @{}", escape(name.as_str())));
+        }
+    }
+    if !invalid.is_empty() {
+        lines.push(fill(t.bulk_invalid, &[("n", &n(invalid.len()))]));
+        for (item, err) in invalid {
+            let reason = username_error(ctx.lang(), err);
+            lines.push(fill(t.bulk_item, &[("item", item), ("reason", reason)]));
+        }
+    }
+    lines
+}
+
+/// The list of a bulk add: duplicates and invalid names are reported with reasons, then the
+/// period of the new ones is asked for. Nothing is stored before the period is chosen.
 pub async fn bulk_add(ctx: &Ctx, text: &str) -> Result<(), BotError> {
     let t = ctx.t();
     let list = parse_names(text);
@@ -189,8 +231,40 @@ pub async fn bulk_add(ctx: &Ctx, text: &str) -> Result<(), BotError> {
         return Ok(());
     }
     let owner = ctx.chat();
-    let days = ctx.env.config.users.default_days;
     let names = list.valid.clone();
+    let (fresh, known) = ctx
+        .db(move |s| {
+            let (mut fresh, mut known) = (Vec::new(), Vec::new());
+            for name in names {
+                match s.account_by_name(owner, &name)? {
+                    Some(_) => known.push(name),
+                    None => fresh.push(name),
+                }
+            }
+            Ok((fresh, known))
+        })
+        .await?;
+    let duplicates: Vec<&Username> = known.iter().chain(&list.repeated).collect();
+    let mut lines = skipped_lines(ctx, &duplicates, &list.invalid);
+    if fresh.is_empty() {
+        clear_state(ctx).await?;
+        lines.insert(0, fill(t.bulk_added, &[("n", "0")]));
+        ctx.say_menu(&lines.join("\n")).await?;
+        return Ok(());
+    }
+    let n = fresh.len().to_string();
+    set_state(ctx, Conversation::BulkPeriod { names: fresh }).await?;
+    let default = ctx.env.config.users.default_days.to_string();
+    lines.push(fill(t.bulk_ask_period, &[("n", &n), ("default", &default)]));
+    ctx.say_inline(&lines.join("\n"), period_keyboard(ctx))
+        .await?;
+    Ok(())
+}
+
+/// The period of a bulk add was chosen: the names are added and checked in the background.
+async fn finish_bulk(ctx: &Ctx, names: Vec<Username>, days: u32) -> Result<(), BotError> {
+    let t = ctx.t();
+    let owner = ctx.chat();
     let (report, ids) = ctx
         .db(move |s| {
             let report = s.add_accounts(owner, &names, days, Utc::now())?;
@@ -204,24 +278,20 @@ pub async fn bulk_add(ctx: &Ctx, text: &str) -> Result<(), BotError> {
             Ok((report, ids))
         })
         .await?;
-    let n = |v: usize| v.to_string();
-    let mut lines = vec![fill(t.bulk_added, &[("n", &n(report.added.len()))])];
-    let duplicates: Vec<&Username> = report.duplicates.iter().chain(&list.repeated).collect();
-    if !duplicates.is_empty() {
-        lines.push(fill(t.bulk_duplicates, &[("n", &n(duplicates.len()))]));
-        for name in &duplicates {
-            lines.push(format!("  • @{}", escape(name.as_str())));
-        }
-    }
-    if !list.invalid.is_empty() {
-        lines.push(fill(t.bulk_invalid, &[("n", &n(list.invalid.len()))]));
-        for (item, err) in &list.invalid {
-            let reason = username_error(ctx.lang(), err);
-            lines.push(fill(t.bulk_item, &[("item", item), ("reason", reason)]));
-        }
-    }
+    let added = fill(t.bulk_added, &[("n", &report.added.len().to_string())]);
+    let period = fill(
+        t.period_now,
+        &[("days", &count(ctx.lang(), u64::from(days), Unit::Day))],
+    );
+    // Added by another message meanwhile: reported, never added twice.
+    let late: Vec<&Username> = report.duplicates.iter().collect();
+    let mut lines = vec![format!("{added} · {period}")];
+    lines.extend(skipped_lines(ctx, &late, &[]));
     ctx.say_menu(&lines.join("\n")).await?;
-    log::info!("Chat={owner} bulk-added {} accounts.", ids.len());
+    log::info!(
+        "Chat={owner} bulk-added {} accounts for {days} days.",
+        ids.len()
+    );
     if !ids.is_empty() {
         checks::start_batch(ctx, ids).await?;
     }
@@ -354,7 +424,10 @@ fn card_keyboard(ctx: &Ctx, account: &Account) -> InlineKeyboardMarkup {
         let sign = if n < 0 { "−" } else { "+" };
         button(format!("{sign}{label}"), Callback::Days(id, n))
     };
-    let mut rows = vec![vec![day(-1), day(1), day(7), day(30)]];
+    let mut rows = vec![
+        vec![day(-1), day(1), day(7), day(30)],
+        vec![button(t.days_typed, Callback::DaysTyped(id))],
+    ];
     let mut second = Vec::new();
     match account.state {
         AccountState::Pending => {
@@ -426,6 +499,89 @@ pub async fn shift_days(ctx: &Ctx, message: Option<i32>, id: AccountId, days: i3
         }
     }
     Ok(Toast::new(fill(t.period_now, &[("days", &period)])))
+}
+
+/// "±N days" on the card: asks for a signed number of days.
+pub async fn ask_shift(ctx: &Ctx, id: AccountId) -> Answer {
+    let owner = ctx.chat();
+    let Some(account) = ctx.db(move |s| s.owned_account(owner, id)).await? else {
+        return gone(ctx, id);
+    };
+    set_state(ctx, Conversation::ShiftDays { account: id }).await?;
+    let period = count(ctx.lang(), u64::from(account.period_days), Unit::Day);
+    ctx.say_inline(
+        &fill(
+            ctx.t().ask_days_typed,
+            &[("name", account.username.as_str()), ("days", &period)],
+        ),
+        inline(vec![cancel_row(ctx)]),
+    )
+    .await?;
+    Ok(None)
+}
+
+/// What became of a typed shift.
+enum Shift {
+    Gone,
+    OutOfRange(i64),
+    Done(Account),
+}
+
+/// The signed number of days typed after "±N days": the period must stay within 1..=3650.
+pub async fn shift_typed(ctx: &Ctx, id: AccountId, text: &str) -> Result<(), BotError> {
+    let t = ctx.t();
+    let Some(days) = parse_shift(text) else {
+        ctx.say_inline(t.bad_days_typed, inline(vec![cancel_row(ctx)]))
+            .await?;
+        return Ok(());
+    };
+    let owner = ctx.chat();
+    let outcome = ctx
+        .db(move |s| {
+            let Some(account) = s.owned_account(owner, id)? else {
+                s.clear_conversation(owner)?;
+                return Ok(Shift::Gone);
+            };
+            let total = i64::from(account.period_days) + i64::from(days);
+            if !(1..=3650).contains(&total) {
+                return Ok(Shift::OutOfRange(total));
+            }
+            let shifted = s.shift_account_days(owner, id, days, Utc::now())?;
+            s.clear_conversation(owner)?;
+            Ok(shifted.map_or(Shift::Gone, Shift::Done))
+        })
+        .await?;
+    match outcome {
+        Shift::Gone => {
+            log::info!("Refused account={id} to chat={owner}: not theirs or gone.");
+            ctx.say_menu(t.gone).await?;
+        }
+        Shift::OutOfRange(total) => {
+            ctx.say_inline(
+                &fill(t.days_out_of_range, &[("total", &total.to_string())]),
+                inline(vec![cancel_row(ctx)]),
+            )
+            .await?;
+        }
+        Shift::Done(account) => {
+            log::info!("Chat={owner} moved account={id} by {days} days.");
+            let offset = ctx.env.config.users.utc_offset;
+            let text = fill(
+                t.days_shifted,
+                &[
+                    ("name", account.username.as_str()),
+                    (
+                        "days",
+                        &count(ctx.lang(), u64::from(account.period_days), Unit::Day),
+                    ),
+                    ("ends", &format_date(account.ends_at.with_timezone(&offset))),
+                ],
+            );
+            ctx.say_menu(&text).await?;
+            render_card(ctx, None, id).await?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn pause(ctx: &Ctx, message: Option<i32>, id: AccountId, on: bool) -> Answer {

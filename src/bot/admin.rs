@@ -1,5 +1,6 @@
 //! Admin screens: users (filters, pages, approve/revoke/promote/demote/delete with
-//! confirmation), interval, default mode, confirmation policy, digest, statistics, restart.
+//! confirmation), interval, canary, default mode, confirmation policy, digest, statistics,
+//! restart.
 //! The router has already checked that the presser is an admin.
 
 use super::callback::{Callback, UserAction};
@@ -8,11 +9,11 @@ use super::env::{BotError, Ctx};
 use super::keyboard::{button, confirm, inline, main_menu, pager, pages};
 use super::people::display_name;
 use super::router::{Answer, Toast};
-use super::texts::{fill, mode_name, ui};
+use super::texts::{fill, mode_name, ui, username_error};
 use crate::actors::messages::{GetDispatcherStatus, GetSchedule, SetInterval};
-use crate::actors::{CONFIRMATIONS_SETTING, DIGEST_SETTING, INTERVAL_BOUNDS};
+use crate::actors::{CANARY_SETTING, CONFIRMATIONS_SETTING, DIGEST_SETTING, INTERVAL_BOUNDS};
 use crate::config::parse_duration;
-use crate::domain::{AccountState, Mode, Role, UserId};
+use crate::domain::{AccountState, Mode, Role, UserId, Username};
 use crate::store::{UserFilter, UserSummary};
 use crate::telegram::{escape, format_datetime};
 use chrono::{DateTime, Utc};
@@ -40,6 +41,8 @@ struct Policy {
     default_mode: Mode,
     confirmations: u32,
     digest: bool,
+    /// The canary set at run time; `None`: the config's.
+    canary: Option<Username>,
 }
 
 async fn policy(ctx: &Ctx) -> Result<Policy, BotError> {
@@ -60,6 +63,10 @@ async fn policy(ctx: &Ctx) -> Result<Policy, BotError> {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(confirmations),
             digest: s.setting(DIGEST_SETTING)?.map_or(digest, |v| v == "on"),
+            // As the dispatcher reads it: a value that does not parse is no canary.
+            canary: s
+                .setting(CANARY_SETTING)?
+                .and_then(|v| Username::parse(&v).ok()),
         })
     })
     .await
@@ -80,6 +87,7 @@ pub async fn show(ctx: &Ctx, message: Option<i32>) -> Result<(), BotError> {
         row(t.admin_default_mode, mode_name(p.default_mode)),
         row(t.admin_confirmations, &p.confirmations.to_string()),
         row(t.admin_digest, if p.digest { t.on } else { t.off }),
+        row(t.admin_canary, &canary_label(ctx, p.canary.as_ref())),
     ]
     .join("\n");
     let mark = |on: bool, label: String| {
@@ -116,6 +124,7 @@ pub async fn show(ctx: &Ctx, message: Option<i32>) -> Result<(), BotError> {
             button(t.users_button, Callback::Users(UserFilter::All, 0)),
             button(t.interval_button, Callback::Interval),
         ],
+        vec![button(t.canary_button, Callback::Canary)],
         modes,
         confirmations,
         vec![button(digest, Callback::Digest(!p.digest))],
@@ -446,6 +455,109 @@ pub async fn interval_received(ctx: &Ctx, text: &str) -> Result<(), BotError> {
         }
     }
     Ok(())
+}
+
+/// `@name`, marked when it is the config's.
+fn canary_label(ctx: &Ctx, stored: Option<&Username>) -> String {
+    match stored {
+        Some(name) => format!("@{}", name.as_str()),
+        None => format!(
+            "@{} ({})",
+            ctx.env.config.scheduler.canary.as_str(),
+            ctx.t().canary_from_config
+        ),
+    }
+}
+
+pub async fn ask_canary(ctx: &Ctx) -> Answer {
+    let t = ctx.t();
+    let stored = policy(ctx).await?.canary;
+    let default = ctx.env.config.scheduler.canary.as_str();
+    let current = stored.as_ref().map_or(default, Username::as_str);
+    let json = Conversation::SetCanary.to_json()?;
+    let chat = ctx.chat();
+    ctx.db(move |s| s.set_conversation(chat, &json, Utc::now()))
+        .await?;
+    let mut rows = Vec::new();
+    if stored.is_some() {
+        rows.push(vec![button(
+            format!("{} (@{default})", t.canary_reset),
+            Callback::CanaryReset,
+        )]);
+    }
+    rows.push(vec![button(t.cancel, Callback::Cancel)]);
+    ctx.say_inline(
+        &fill(t.ask_canary, &[("current", current), ("default", default)]),
+        inline(rows),
+    )
+    .await?;
+    Ok(None)
+}
+
+/// The canary typed by an admin: a valid username is stored (the dispatcher reads it at the
+/// start of the next cycle); anything else is explained and nothing is stored.
+pub async fn canary_received(ctx: &Ctx, text: &str) -> Result<(), BotError> {
+    let t = ctx.t();
+    let chat = ctx.chat();
+    if !ctx.admin() {
+        ctx.db(move |s| s.clear_conversation(chat)).await?;
+        ctx.say(t.admins_only).await?;
+        return Ok(());
+    }
+    let name = match Username::parse(text) {
+        Ok(name) => name,
+        Err(err) => {
+            let input: String = text.trim().chars().take(64).collect();
+            ctx.say_inline(
+                &fill(
+                    t.bad_canary,
+                    &[
+                        ("input", &input),
+                        ("reason", username_error(ctx.lang(), &err)),
+                    ],
+                ),
+                inline(vec![vec![button(t.cancel, Callback::Cancel)]]),
+            )
+            .await?;
+            return Ok(());
+        }
+    };
+    let value = name.as_str().to_owned();
+    ctx.db(move |s| {
+        s.set_setting(CANARY_SETTING, &value)?;
+        s.clear_conversation(chat)
+    })
+    .await?;
+    log::info!("Admin chat={chat} set the canary to {}.", name.as_str());
+    ctx.say_menu(&fill(t.canary_set, &[("name", name.as_str())]))
+        .await?;
+    Ok(())
+}
+
+/// Forgets the canary set at run time: the config's applies from the next cycle.
+pub async fn reset_canary(ctx: &Ctx, message: Option<i32>) -> Answer {
+    let chat = ctx.chat();
+    ctx.db(move |s| {
+        s.delete_setting(CANARY_SETTING)?;
+        // Pressed under the question: that conversation is over.
+        let asking = s
+            .conversation(chat)?
+            .as_deref()
+            .and_then(Conversation::from_json)
+            == Some(Conversation::SetCanary);
+        if asking {
+            s.clear_conversation(chat)?;
+        }
+        Ok(())
+    })
+    .await?;
+    log::info!("Admin chat={chat} reset the canary to the config's.");
+    show(ctx, message).await?;
+    let done = fill(
+        ctx.t().canary_reset_done,
+        &[("name", ctx.env.config.scheduler.canary.as_str())],
+    );
+    Ok(Toast::new(crate::telegram::strip_tags(&done)))
 }
 
 async fn save_setting(ctx: &Ctx, key: &'static str, value: String) -> Result<(), BotError> {

@@ -1,7 +1,7 @@
 //! Conversations: what the bot waits for from a chat. Persisted as JSON in the store after
 //! every step, so a flow survives a restart; `/cancel` and the main menu always leave it.
 
-use crate::domain::Username;
+use crate::domain::{AccountId, Username};
 use serde::{Deserialize, Serialize};
 
 /// The step a chat is at, with what earlier steps collected.
@@ -14,6 +14,9 @@ pub enum Conversation {
     AddPeriod { username: Username },
     /// Waiting for a list of usernames to add.
     BulkAdd,
+    /// Bulk add: the list was accepted; waiting for the period (text or quick button).
+    /// Nothing is stored before it is chosen.
+    BulkPeriod { names: Vec<Username> },
     /// Waiting for a list of usernames to delete.
     BulkDelete,
     /// Waiting for the Yes button of a bulk delete.
@@ -26,6 +29,10 @@ pub enum Conversation {
     AddSession,
     /// Admin: waiting for a new interval.
     SetInterval,
+    /// Admin: waiting for a new canary username.
+    SetCanary,
+    /// Waiting for a signed number of days to move the end of an account's period by.
+    ShiftDays { account: AccountId },
 }
 
 impl Conversation {
@@ -53,12 +60,19 @@ mod tests {
                 username: name.clone(),
             },
             Conversation::BulkAdd,
+            Conversation::BulkPeriod {
+                names: vec![name.clone()],
+            },
             Conversation::BulkDelete,
             Conversation::BulkDeleteConfirm { names: vec![name] },
             Conversation::AddKey,
             Conversation::AddProxies,
             Conversation::AddSession,
             Conversation::SetInterval,
+            Conversation::SetCanary,
+            Conversation::ShiftDays {
+                account: AccountId(7),
+            },
         ] {
             let json = state.to_json().unwrap();
             assert_eq!(Conversation::from_json(&json), Some(state), "{json}");
@@ -70,6 +84,14 @@ mod tests {
             .to_json()
             .unwrap(),
             r#"{"step":"add_period","username":"a"}"#
+        );
+        assert_eq!(
+            Conversation::ShiftDays {
+                account: AccountId(7)
+            }
+            .to_json()
+            .unwrap(),
+            r#"{"step":"shift_days","account":7}"#
         );
         assert_eq!(Conversation::from_json(r#"{"step":"gone"}"#), None);
         assert_eq!(

@@ -41,6 +41,14 @@ pub fn parse_days(text: &str) -> Option<u32> {
     first.parse::<u32>().ok().filter(|d| (1..=3650).contains(d))
 }
 
+/// A signed number of days typed after "±N days": `+10`, `-3`, `−3` (a typographic minus) or
+/// `5`, optionally followed by a word ("+10 days"); never 0. Whether the resulting period is
+/// allowed is the caller's business.
+pub fn parse_shift(text: &str) -> Option<i32> {
+    let first = text.split_whitespace().next()?.replace('\u{2212}', "-");
+    first.parse::<i32>().ok().filter(|d| *d != 0)
+}
+
 /// Splits a message into parts of at most `limit` UTF-16 units (Telegram's unit), at line
 /// boundaries; a single line longer than the limit is cut at character boundaries. Callers
 /// pass the visible text's limit; HTML parts must not split a tag, which holds because the
@@ -154,6 +162,26 @@ mod tests {
             ("", None),
         ] {
             assert_eq!(parse_days(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn signed_days() {
+        for (text, expected) in [
+            ("+10", Some(10)),
+            ("-3", Some(-3)),
+            ("\u{2212}3 дня", Some(-3)),
+            (" 5 days", Some(5)),
+            ("0", None),
+            ("+0", None),
+            ("-", None),
+            ("+ 10", None),
+            ("ten", None),
+            ("1.5", None),
+            ("99999999999", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_shift(text), expected, "{text:?}");
         }
     }
 

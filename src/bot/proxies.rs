@@ -9,7 +9,7 @@ use super::env::{BotError, Ctx, Env};
 use super::keyboard::{button, confirm, inline};
 use super::router::{Answer, Toast};
 use super::texts::{Ui, fill, ui};
-use super::trial::{ProxyFailure, guard_proxy, trial_proxy};
+use crate::check::{ProxyFailure, guard_proxy, trial_proxy};
 use crate::domain::{Lang, ProxyId, ProxySpec, UserId, parse_bulk};
 use crate::store::{ProxyInfo, StoreError};
 use crate::telegram::{format_datetime, reason_name};

@@ -175,8 +175,13 @@ async fn on_conversation(
 ) -> Result<(), BotError> {
     match state {
         Conversation::AddName => accounts::add(ctx, Some(text)).await,
-        Conversation::AddPeriod { username } => accounts::period_typed(ctx, username, text).await,
+        Conversation::AddPeriod { username } => {
+            accounts::period_typed(ctx, accounts::Adding::One(username), text).await
+        }
         Conversation::BulkAdd => accounts::bulk_add(ctx, text).await,
+        Conversation::BulkPeriod { names } => {
+            accounts::period_typed(ctx, accounts::Adding::Bulk(names), text).await
+        }
         Conversation::BulkDelete => accounts::bulk_delete_list(ctx, text).await,
         Conversation::BulkDeleteConfirm { .. } => {
             // Waiting for a button; a new list replaces the old one.
@@ -186,6 +191,8 @@ async fn on_conversation(
         Conversation::AddProxies => proxies::received(ctx, message.id.0, text).await,
         Conversation::AddSession => sessions::received(ctx, message, text).await,
         Conversation::SetInterval => admin::interval_received(ctx, text).await,
+        Conversation::SetCanary => admin::canary_received(ctx, text).await,
+        Conversation::ShiftDays { account } => accounts::shift_typed(ctx, account, text).await,
     }
 }
 
@@ -278,6 +285,7 @@ async fn route_callback(ctx: &Ctx, message: Option<i32>, callback: Callback) -> 
             .map(|()| None),
         C::Card(account) => accounts::card(ctx, message, account).await,
         C::Days(account, days) => accounts::shift_days(ctx, message, account, days).await,
+        C::DaysTyped(account) => accounts::ask_shift(ctx, account).await,
         C::Pause(account) => accounts::pause(ctx, message, account, true).await,
         C::Resume(account) => accounts::pause(ctx, message, account, false).await,
         C::CheckOne(account) => super::checks::check_one(ctx, account).await,
@@ -313,6 +321,8 @@ async fn route_callback(ctx: &Ctx, message: Option<i32>, callback: Callback) -> 
         | C::UserAction(..)
         | C::UserActionConfirmed(..)
         | C::Interval
+        | C::Canary
+        | C::CanaryReset
         | C::DefaultMode(_)
         | C::Confirmations(_)
         | C::Digest(_)
@@ -337,6 +347,8 @@ async fn route_callback(ctx: &Ctx, message: Option<i32>, callback: Callback) -> 
         C::UserAction(action, user) => admin::ask_action(ctx, message, action, user).await,
         C::UserActionConfirmed(action, user) => admin::run_action(ctx, message, action, user).await,
         C::Interval => admin::ask_interval(ctx).await,
+        C::Canary => admin::ask_canary(ctx).await,
+        C::CanaryReset => admin::reset_canary(ctx, message).await,
         C::DefaultMode(mode) => admin::set_default_mode(ctx, message, mode).await,
         C::Confirmations(n) => admin::set_confirmations(ctx, message, n).await,
         C::Digest(on) => admin::set_digest(ctx, message, on).await,

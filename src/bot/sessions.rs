@@ -9,7 +9,7 @@ use super::env::{BotError, Ctx, Env};
 use super::keyboard::{button, confirm, inline};
 use super::router::{Answer, Toast};
 use super::texts::{fill, ui};
-use super::trial::{SessionTrial, trial_session};
+use crate::check::{SessionTrial, trial_session};
 use crate::domain::{Cookie, Lang, SessionId, UserId, parse_cookie_json};
 use crate::store::{SessionInfo, StoreError};
 use crate::telegram::{classify, format_datetime, reason_name};

@@ -4,7 +4,7 @@
 use super::common::{Failure, print_json};
 use super::exit;
 use super::sessions::{add_failure, known_owner, no_cipher};
-use crate::bot::trial::{ProxyFailure, guard_proxy, trial_proxy};
+use crate::check::{ProxyFailure, guard_proxy, trial_proxy};
 use crate::config::Config;
 use crate::domain::{ProxyId, ProxySpec, UserId};
 use crate::store::Store;

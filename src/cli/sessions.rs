@@ -3,7 +3,7 @@
 
 use super::common::{Failure, print_json};
 use super::exit;
-use crate::bot::trial::{SessionTrial, trial_session};
+use crate::check::{SessionTrial, trial_session};
 use crate::config::Config;
 use crate::domain::{SessionId, UserId, parse_cookie_json};
 use crate::store::{Store, StoreError};

@@ -365,10 +365,13 @@ fn accounts_from_add_to_export() {
     let n = to(&bot, 601).len();
     let input = format!("{}\nx1 x2;x3,target.one bad-name", names.join("\n"));
     say(&bot, 601, "en", &input);
-    let report = expect(&bot, &daemon, 601, n, "Added: 23");
-    let text = report.text.unwrap();
+    let ask = expect(&bot, &daemon, 601, n, "To add: 23");
+    let text = ask.text.clone().unwrap();
     assert!(text.contains("Already in your list: 1"), "{text}");
     assert!(text.contains("bad-name — only latin letters"), "{text}");
+    assert_eq!(buttons(&ask), ["pd:7", "pd:14", "pd:30", "pd:60", "cn"]);
+    press(&bot, 601, "pd:30", ask.message_id.unwrap());
+    expect(&bot, &daemon, 601, n, "Added: 23");
     assert_eq!(
         accounts_json(&dep)
             .iter()
@@ -857,5 +860,390 @@ fn expiry_reminder_once_a_day_and_extension_buttons() {
     let cb = press(&bot, 851, &format!("x:{expired_id}"), on);
     answered(&bot, &cb);
     expect(&bot, &daemon, 851, 0, "Удалить @was_expired безвозвратно?");
+    no_bad_requests(&bot, &daemon);
+}
+
+/// The one-column rows of a query on the test's database (`… AS v`).
+fn rows(dep: &Deployment, select: &str) -> Vec<String> {
+    crate::support::botkit::query(dep, select)
+}
+
+fn conversation_of(dep: &Deployment, chat: i64) -> Vec<String> {
+    rows(
+        dep,
+        &format!("SELECT state AS v FROM bot_conversations WHERE chat_id = {chat}"),
+    )
+}
+
+#[test]
+fn bulk_add_asks_for_the_period_before_storing_anything() {
+    let bot = FakeBotApi::start();
+    let ig = FakeInstagram::start();
+    for name in ["alpha", "beta", "gamma", "delta"] {
+        ig.set(name, Behavior::NotFound);
+    }
+    let dep = deployment(&bot, &ig, "\n[users]\ndefault_days = 21\n");
+    dep.cli_ok(&["users", "add", "611", "--mode", "api", "--lang", "en"]);
+    dep.cli_ok(&["users", "add", "612", "--mode", "api", "--lang", "ru"]);
+    let daemon = dep.spawn();
+    ready(&bot, &daemon);
+    let mine = |owner: i64| -> Vec<Value> {
+        accounts_json(&dep)
+            .into_iter()
+            .filter(|r| r["owner"] == owner)
+            .collect()
+    };
+
+    // The list is accepted, the period asked for like a single add; nothing is stored yet.
+    say(&bot, 611, "en", "/bulk");
+    let n = to(&bot, 611).len();
+    expect(&bot, &daemon, 611, 0, "I will ask for the period next");
+    say(&bot, 611, "en", "alpha beta\ngamma;bad..x,alpha");
+    let ask = expect(&bot, &daemon, 611, n, "To add: 3");
+    let text = ask.text.clone().unwrap();
+    assert!(text.contains("(default 21)"), "{text}");
+    assert!(text.contains("Already in your list: 1"), "{text}");
+    assert!(text.contains("bad..x — cannot contain two dots"), "{text}");
+    assert_eq!(buttons(&ask), ["pd:7", "pd:14", "pd:30", "pd:60", "cn"]);
+    assert!(mine(611).is_empty());
+    assert_eq!(conversation_of(&dep, 611).len(), 1);
+
+    // /cancel leaves nothing half-stored; the old quick button is stale afterwards.
+    say(&bot, 611, "en", "/cancel");
+    expect(&bot, &daemon, 611, n, "Cancelled");
+    assert!(conversation_of(&dep, 611).is_empty());
+    let cb = press(&bot, 611, "pd:30", ask.message_id.unwrap());
+    assert!(answered(&bot, &cb).contains("out of date"));
+    let n = to(&bot, 611).len();
+    say(&bot, 611, "en", "30");
+    expect(&bot, &daemon, 611, n, "Choose an action");
+    assert!(mine(611).is_empty());
+
+    // A typed period: a bad one is explained (nothing stored), a good one adds them all.
+    say(&bot, 611, "en", "📥 Bulk add");
+    expect(&bot, &daemon, 611, n, "I will ask for the period next");
+    say(&bot, 611, "en", "alpha, beta, gamma");
+    expect(&bot, &daemon, 611, n, "To add: 3");
+    say(&bot, 611, "en", "0");
+    expect(
+        &bot,
+        &daemon,
+        611,
+        n,
+        "Send a number of days from 1 to 3650",
+    );
+    assert!(mine(611).is_empty());
+    say(&bot, 611, "en", "45 days");
+    let done = expect(&bot, &daemon, 611, n, "Added: 3");
+    assert!(done.text.unwrap().contains("Period: 45 days"));
+    let rows = mine(611);
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    for row in &rows {
+        assert_eq!(row["period_days"], 45, "{row}");
+        assert_eq!(row["state"], "pending", "{row}");
+    }
+    assert!(conversation_of(&dep, 611).is_empty());
+    // The background check of the new accounts runs.
+    expect(&bot, &daemon, 611, n, "Check finished: 3/3");
+
+    // Only names already watched: reported at once, no period asked, nothing changes.
+    let n = to(&bot, 611).len();
+    say(&bot, 611, "en", "/bulk");
+    expect(&bot, &daemon, 611, n, "I will ask for the period next");
+    say(&bot, 611, "en", "alpha beta");
+    let report = expect(&bot, &daemon, 611, n, "Added: 0");
+    assert!(
+        report
+            .text
+            .clone()
+            .unwrap()
+            .contains("Already in your list: 2")
+    );
+    assert!(buttons(&report).is_empty());
+    assert!(conversation_of(&dep, 611).is_empty());
+    assert_eq!(mine(611).len(), 3);
+
+    // In Russian, with a quick button; another owner's names are theirs to add.
+    say(&bot, 612, "ru", "📥 Массовое добавление");
+    expect(&bot, &daemon, 612, 0, "Срок я спрошу следом");
+    say(&bot, 612, "ru", "alpha\ndelta");
+    let ask = expect(&bot, &daemon, 612, 0, "К добавлению: 2");
+    assert!(mine(612).is_empty());
+    let cb = press(&bot, 612, "pd:14", ask.message_id.unwrap());
+    answered(&bot, &cb);
+    expect(&bot, &daemon, 612, 0, "Добавлено: 2 · Срок: 14 дней");
+    let rows = mine(612);
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["period_days"] == 14));
+    assert_eq!(mine(611).len(), 3);
+    no_bad_requests(&bot, &daemon);
+}
+
+#[test]
+fn days_typed_on_the_card_move_the_period() {
+    let bot = FakeBotApi::start();
+    let ig = FakeInstagram::start();
+    let dep = deployment(&bot, &ig, "");
+    dep.cli_ok(&["users", "add", "621", "--mode", "api", "--lang", "en"]);
+    dep.cli_ok(&["users", "add", "622", "--mode", "api", "--lang", "ru"]);
+    dep.cli_ok(&[
+        "accounts", "add", "--owner", "621", "--days", "30", "shift.me",
+    ]);
+    dep.cli_ok(&[
+        "accounts",
+        "add",
+        "--owner",
+        "622",
+        "--days",
+        "30",
+        "not.yours",
+    ]);
+    let daemon = dep.spawn();
+    ready(&bot, &daemon);
+    let row = |owner: i64, name: &str| account(&accounts_json(&dep), owner, name).unwrap().clone();
+    let ends = |row: &Value| {
+        chrono::DateTime::parse_from_rfc3339(row["ends_at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let before = row(621, "shift.me");
+    let id = before["id"].as_i64().unwrap();
+    let theirs = row(622, "not.yours");
+    let their_id = theirs["id"].as_i64().unwrap();
+
+    // The card has the button next to the quick ones; it asks for a signed number.
+    say(&bot, 621, "en", "🕒 Pending");
+    let list = expect(&bot, &daemon, 621, 0, "🕒 Pending: 1");
+    let m = list.message_id.unwrap();
+    let cb = press(&bot, 621, &format!("c:{id}"), m);
+    answered(&bot, &cb);
+    let card = expect(&bot, &daemon, 621, 0, "Period: 30 days");
+    let data = buttons(&card);
+    assert!(data.contains(&format!("d:{id}:7")), "{data:?}");
+    assert!(data.contains(&format!("dt:{id}")), "{data:?}");
+    let n = to(&bot, 621).len();
+    let cb = press(&bot, 621, &format!("dt:{id}"), m);
+    answered(&bot, &cb);
+    let ask = expect(
+        &bot,
+        &daemon,
+        621,
+        n,
+        "By how many days should the period of @shift.me",
+    );
+    assert!(ask.text.clone().unwrap().contains("Period now: 30 days"));
+    assert_eq!(buttons(&ask), ["cn"]);
+
+    // Bad input and out-of-range results are explained; nothing changes.
+    for (input, needle) in [
+        ("soon", "whole number of days other than 0"),
+        ("0", "whole number of days other than 0"),
+        ("+1.5", "whole number of days other than 0"),
+        ("-30", "would become 0 days"),
+        ("+3621", "would become 3651 days"),
+    ] {
+        let n = to(&bot, 621).len();
+        say(&bot, 621, "en", input);
+        expect(&bot, &daemon, 621, n, needle);
+    }
+    let now = row(621, "shift.me");
+    assert_eq!(now["period_days"], 30);
+    assert_eq!(now["ends_at"], before["ends_at"]);
+
+    // "+10": applied, the conversation is over, and a fresh card is shown.
+    let n = to(&bot, 621).len();
+    say(&bot, 621, "en", "+10");
+    expect(&bot, &daemon, 621, n, "@shift.me: period 40 days, until");
+    expect(&bot, &daemon, 621, n, "Period: 40 days");
+    let now = row(621, "shift.me");
+    assert_eq!(now["period_days"], 40);
+    assert_eq!(ends(&now) - ends(&before), chrono::TimeDelta::days(10));
+    assert!(conversation_of(&dep, 621).is_empty());
+    let n = to(&bot, 621).len();
+    say(&bot, 621, "en", "-3");
+    expect(&bot, &daemon, 621, n, "Choose an action");
+    assert_eq!(row(621, "shift.me")["period_days"], 40);
+
+    // "-3", "5" and a typographic minus, each from the button.
+    for (input, period) in [("-3", 37), ("5", 42), ("\u{2212}2", 40)] {
+        let n = to(&bot, 621).len();
+        let cb = press(&bot, 621, &format!("dt:{id}"), m);
+        answered(&bot, &cb);
+        expect(&bot, &daemon, 621, n, "By how many days");
+        say(&bot, 621, "en", input);
+        expect(&bot, &daemon, 621, n, &format!("period {period} days"));
+        assert_eq!(row(621, "shift.me")["period_days"], period, "{input}");
+    }
+    assert_eq!(
+        ends(&row(621, "shift.me")) - ends(&before),
+        chrono::TimeDelta::days(10)
+    );
+
+    // Forged for another owner's account: refused, no conversation, nothing changes.
+    let cb = press(&bot, 621, &format!("dt:{their_id}"), m);
+    assert!(answered(&bot, &cb).contains("no longer in your list"));
+    assert!(conversation_of(&dep, 621).is_empty());
+    let n = to(&bot, 621).len();
+    say(&bot, 621, "en", "+5");
+    expect(&bot, &daemon, 621, n, "Choose an action");
+    let now = row(622, "not.yours");
+    assert_eq!(now["period_days"], 30);
+    assert_eq!(now["ends_at"], theirs["ends_at"]);
+    assert_eq!(row(621, "shift.me")["period_days"], 40);
+
+    // In Russian.
+    say(&bot, 622, "ru", "/list");
+    let list = expect(&bot, &daemon, 622, 0, "На проверке: 1");
+    let cb = press(
+        &bot,
+        622,
+        &format!("dt:{their_id}"),
+        list.message_id.unwrap(),
+    );
+    answered(&bot, &cb);
+    expect(
+        &bot,
+        &daemon,
+        622,
+        0,
+        "На сколько дней изменить срок @not.yours",
+    );
+    say(&bot, 622, "ru", "+1");
+    expect(&bot, &daemon, 622, 0, "@not.yours: срок 31 день, до");
+    assert_eq!(row(622, "not.yours")["period_days"], 31);
+    no_bad_requests(&bot, &daemon);
+}
+
+#[test]
+fn admin_sets_and_resets_the_canary() {
+    use crate::support::botkit;
+    let bot = FakeBotApi::start();
+    let ig = FakeInstagram::start();
+    ig.set("instagram", Behavior::Exists { private: false });
+    ig.set("new.canary", Behavior::Exists { private: false });
+    ig.set("watched.one", Behavior::NotFound);
+    // A cycle every second: each one starts with the canary in force at that moment.
+    let dep = botkit::deployment(&bot, &ig, Some("1s"), "");
+    dep.cli_ok(&["users", "add", "631", "--mode", "api", "--lang", "en"]);
+    dep.cli_ok(&[
+        "users",
+        "add",
+        &ADMIN.to_string(),
+        "--admin",
+        "--lang",
+        "en",
+    ]);
+    dep.cli_ok(&[
+        "accounts",
+        "add",
+        "--owner",
+        "631",
+        "--days",
+        "30",
+        "watched.one",
+    ]);
+    let daemon = dep.spawn();
+    ready(&bot, &daemon);
+    let stored = || {
+        rows(
+            &dep,
+            "SELECT value AS v FROM settings WHERE key = 'scheduler.canary'",
+        )
+    };
+    assert!(wait_until(WAIT, || ig.count("instagram") > 0));
+
+    // The admin screen shows the config's canary and a button to change it.
+    say(&bot, ADMIN, "en", "/admin");
+    let screen = expect(
+        &bot,
+        &daemon,
+        ADMIN,
+        0,
+        "Canary account: <b>@instagram (from the config)</b>",
+    );
+    assert!(buttons(&screen).contains(&"cy".to_owned()));
+    let m = screen.message_id.unwrap();
+
+    // A non-admin's forged buttons change nothing and open no conversation.
+    for data in ["cy", "cyx"] {
+        let cb = press(&bot, 631, data, 1);
+        assert!(
+            answered(&bot, &cb).contains("Administrators only"),
+            "{data}"
+        );
+    }
+    assert!(conversation_of(&dep, 631).is_empty());
+    let n = to(&bot, 631).len();
+    say(&bot, 631, "en", "new.canary");
+    expect(&bot, &daemon, 631, n, "Choose an action");
+    assert!(stored().is_empty());
+
+    // Asked for a name; bad input is explained and nothing is stored.
+    let cb = press(&bot, ADMIN, "cy", m);
+    answered(&bot, &cb);
+    let ask = expect(&bot, &daemon, ADMIN, 0, "The canary now: @instagram");
+    assert_eq!(buttons(&ask), ["cn"]);
+    let n = to(&bot, ADMIN).len();
+    say(&bot, ADMIN, "en", "bad..name");
+    let refused = expect(&bot, &daemon, ADMIN, n, "The canary was not changed");
+    assert!(refused.text.unwrap().contains("two dots in a row"));
+    let n = to(&bot, ADMIN).len();
+    say(&bot, ADMIN, "en", "<b>&");
+    let refused = expect(&bot, &daemon, ADMIN, n, "The canary was not changed");
+    assert!(refused.text.unwrap().contains("&lt;b&gt;&amp;"));
+    assert!(stored().is_empty());
+
+    // A profile link is accepted and normalised; the next cycles probe the new canary.
+    let n = to(&bot, ADMIN).len();
+    say(&bot, ADMIN, "en", "https://www.instagram.com/New.Canary/");
+    expect(
+        &bot,
+        &daemon,
+        ADMIN,
+        n,
+        "Canary: @new.canary. It applies from the next cycle.",
+    );
+    assert_eq!(stored(), ["new.canary"]);
+    assert!(conversation_of(&dep, ADMIN).is_empty());
+    assert!(
+        wait_until(WAIT, || ig.count("new.canary") > 0),
+        "{}",
+        botkit::tail(&daemon.log_text(), 40)
+    );
+    say(&bot, ADMIN, "en", "/admin");
+    let screen = expect(
+        &bot,
+        &daemon,
+        ADMIN,
+        n,
+        "Canary account: <b>@new.canary</b>",
+    );
+
+    // A non-admin cannot reset it.
+    let cb = press(&bot, 631, "cyx", 1);
+    assert!(answered(&bot, &cb).contains("Administrators only"));
+    assert_eq!(stored(), ["new.canary"]);
+
+    // Reset to the config's default: the setting is deleted and the screen shows the config's.
+    let cb = press(&bot, ADMIN, "cy", screen.message_id.unwrap());
+    answered(&bot, &cb);
+    let ask = expect(&bot, &daemon, ADMIN, n, "The canary now: @new.canary");
+    assert_eq!(buttons(&ask), ["cyx", "cn"]);
+    let before = ig.count("instagram");
+    let cb = press(&bot, ADMIN, "cyx", ask.message_id.unwrap());
+    assert!(answered(&bot, &cb).contains("the config's default again: @instagram"));
+    assert!(stored().is_empty());
+    assert!(conversation_of(&dep, ADMIN).is_empty());
+    assert!(bot.wait_for(
+        |b| to(b, ADMIN).iter().any(|m| {
+            m.method == "editMessageText"
+                && m.message_id == ask.message_id
+                && m.text
+                    .as_deref()
+                    .is_some_and(|t| t.contains("@instagram (from the config)"))
+        }),
+        WAIT
+    ));
+    assert!(wait_until(WAIT, || ig.count("instagram") > before));
     no_bad_requests(&bot, &daemon);
 }

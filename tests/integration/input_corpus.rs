@@ -388,7 +388,11 @@ fn sixty_bad_inputs_get_clear_answers_and_store_nothing() {
             Via::Bulk(text, adds) => {
                 allowed_adds = adds;
                 exchange(&bot, &daemon, USER, "/bulk");
-                let a = exchange(&bot, &daemon, USER, text);
+                let mut a = exchange(&bot, &daemon, USER, text);
+                // With new names the period is asked first; nothing is stored until it is given.
+                if !adds.is_empty() && a.contains(&format!("To add: {}", adds.len())) {
+                    a = exchange(&bot, &daemon, USER, "30");
+                }
                 let reports = a.contains(&format!("Added: {}", adds.len()));
                 if reports && !a.contains("went wrong") {
                     Ok(())

@@ -513,6 +513,8 @@ fn every_command_and_button_is_authorised_for_four_actors() {
         "cf:2",
         "dg:0",
         "st",
+        "cy",
+        "cyx",
         "rb",
         "rby",
     ]

@@ -2,7 +2,7 @@
 //! mode, the daemon's own probe pipeline) or test a proxy (the profile API through it), shared by
 //! the bot's settings screens and the `sessions` / `proxies` CLI commands.
 
-use crate::check::{
+use super::{
     ApiProber, BrowserSlot, BudgetConfig, EgressError, EgressPool, NoKeys, ProbeContext,
     ProbeInput, build_proxied_client, check_proxy_host,
 };
