@@ -176,12 +176,20 @@ mod tests {
             "https://instagram.com/p/abc/",
             Err(UsernameError::Reserved("p".into())),
         );
-        check("explore", Err(UsernameError::Reserved("explore".into())));
-        check("@Accounts", Err(UsernameError::Reserved("accounts".into())));
+
         check(
             "https://example.com/john",
             Err(UsernameError::NotProfileLink),
         );
         check("a/b", Err(UsernameError::NotProfileLink));
+    }
+
+    /// Regression: the input corpus found `/add explore` accepted although only the link form
+    /// of Instagram's own routes was refused.
+    #[test]
+    fn reserved_routes_are_not_usernames() {
+        check("explore", Err(UsernameError::Reserved("explore".into())));
+        check("@Accounts", Err(UsernameError::Reserved("accounts".into())));
+        check("reels", Err(UsernameError::Reserved("reels".into())));
     }
 }

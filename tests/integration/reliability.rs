@@ -378,3 +378,63 @@ fn instagram_faults_never_change_an_account() {
     assert!(false_verdicts.is_empty(), "{false_verdicts:?}");
     assert_eq!(alerts_sent, 0);
 }
+
+/// Regression: a 20-second hang on one chat held up every other chat's alerts, because the
+/// notifier sent one message at a time. Now other chats are served while one hangs.
+#[test]
+fn a_hung_send_to_one_chat_does_not_delay_other_chats() {
+    use igwatch::app::{Daemon, Hooks, open_store};
+    use igwatch::domain::{Lang, Mode, Notice, Role, UserId};
+    use std::sync::Arc;
+    let bot = FakeBotApi::start();
+    let (slow, fast) = (7001_i64, 7002_i64);
+    bot.inject(Fault::Hang(Duration::from_secs(20)), Match::Chat(slow));
+    let dir = tempfile::tempdir().unwrap();
+    let config = igwatch::config::from_toml_str(
+        &format!(
+            "[scheduler]\ninterval = \"1h\"\nrun_on_start = false\n[database]\npath = {:?}\n\
+             [telegram]\ntoken = \"{}\"\napi_url = \"{}\"\n[logging]\nconfig = \"/nonexistent\"\n",
+            dir.path().join("igwatch.db").display().to_string(),
+            bot.token(),
+            bot.url()
+        ),
+        &|_| None,
+    )
+    .unwrap();
+    let store = open_store(&config).unwrap();
+    let now = chrono::Utc::now();
+    for chat in [slow, fast] {
+        store
+            .upsert_user(UserId(chat), Role::User, true, Lang::En, Mode::Api, now)
+            .unwrap();
+    }
+    // The hung chat's notice is first in the outbox.
+    store
+        .enqueue(
+            &[
+                (UserId(slow), Notice::QuotaExhausted),
+                (UserId(fast), Notice::QuotaExhausted),
+            ],
+            now,
+        )
+        .unwrap();
+    let delivered_after = actix::System::new().block_on(async {
+        let started = Instant::now();
+        let daemon = Daemon::start(Arc::new(config), store.clone(), Hooks::default()).unwrap();
+        let fast_arrived = bot
+            .wait_for_async(
+                |b| b.delivered().iter().any(|m| m.chat_id == fast),
+                Duration::from_secs(10),
+            )
+            .await;
+        let took = started.elapsed();
+        daemon.shutdown(Duration::from_secs(1)).await;
+        assert!(fast_arrived, "the other chat waited behind the hung one");
+        took
+    });
+    println!(
+        "figure: telegram: alert to another chat during a 20 s hang delivered after {} ms",
+        delivered_after.as_millis()
+    );
+    assert!(delivered_after < Duration::from_secs(5));
+}
