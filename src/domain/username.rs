@@ -57,6 +57,17 @@ impl Username {
         Ok(Username(raw))
     }
 
+    /// Takes a name already in canonical form (as the store keeps them) without normalising:
+    /// the same rules as [`Username::parse`], but no copy, and anything not canonical (upper
+    /// case, `@`, a link) is refused rather than rewritten.
+    pub fn from_canonical(name: String) -> Result<Self, UsernameError> {
+        validate(&name)?;
+        if RESERVED.contains(&name.as_str()) {
+            return Err(UsernameError::Reserved(name));
+        }
+        Ok(Username(name))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -92,11 +103,23 @@ fn validate(name: &str) -> Result<(), UsernameError> {
     if name.is_empty() {
         return Err(UsernameError::Empty);
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '_'))
-    {
-        return Err(UsernameError::BadCharacter(c));
+    // One pass over the bytes (a cycle validates every stored name it loads); the checks
+    // still report in the order below.
+    let mut double_dot = false;
+    let mut previous = 0u8;
+    for (at, byte) in name.bytes().enumerate() {
+        match byte {
+            b'a'..=b'z' | b'0'..=b'9' | b'_' => {}
+            b'.' => double_dot |= previous == b'.',
+            _ => {
+                let c = name[at..]
+                    .chars()
+                    .next()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER);
+                return Err(UsernameError::BadCharacter(c));
+            }
+        }
+        previous = byte;
     }
     if name.len() > MAX_LEN {
         return Err(UsernameError::TooLong);
@@ -104,7 +127,7 @@ fn validate(name: &str) -> Result<(), UsernameError> {
     if name.starts_with('.') || name.ends_with('.') {
         return Err(UsernameError::EdgeDot);
     }
-    if name.contains("..") {
+    if double_dot {
         return Err(UsernameError::DoubleDot);
     }
     Ok(())
@@ -139,6 +162,25 @@ impl From<Username> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_names_are_taken_as_they_are_and_others_refused() {
+        assert_eq!(
+            Username::from_canonical("a.b_1".into()).map(|u| u.0),
+            Ok("a.b_1".to_owned())
+        );
+        for bad in [
+            "",
+            "Alice",
+            "@alice",
+            "a..b",
+            ".a",
+            "explore",
+            "instagram.com/a",
+        ] {
+            assert!(Username::from_canonical(bad.into()).is_err(), "{bad}");
+        }
+    }
 
     fn check(input: &str, expected: Result<&str, UsernameError>) {
         let got = Username::parse(input);

@@ -12,7 +12,9 @@ use crate::domain::{
     AccountId, AccountState, Mode, Notice, Source, UnknownReason, UserId, Username,
 };
 use chrono::{DateTime, TimeDelta, Utc};
+use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 /// One watched account of one owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +42,7 @@ impl TryFrom<AccountRow> for Account {
         Ok(Account {
             id: AccountId(row.id),
             owner: UserId(row.owner_id),
-            username: parse_username(&row.username)?,
+            username: parse_username(row.username)?,
             period_days: count("period_days", row.period_days)?,
             started_at: from_ts(row.started_at)?,
             ends_at: from_ts(row.ends_at)?,
@@ -208,30 +210,49 @@ impl Store {
     }
 
     /// Pending accounts of active owners whose period has not ended, by owner then username.
+    ///
+    /// Read in one snapshot as two queries: the active owners' modes (few rows), then the
+    /// accounts from the covering index `accounts_due` alone, without a join per row, each row
+    /// turned into a [`DueAccount`] as it is read.
     pub fn due_accounts(&self, now: DateTime<Utc>) -> Result<Vec<DueAccount>, StoreError> {
-        let rows: Vec<(i64, i64, String, String)> = accounts::table
-            .inner_join(users::table)
-            .filter(accounts::state.eq(AccountState::Pending.as_str()))
-            .filter(users::active.eq(true))
-            .filter(accounts::ends_at.gt(ts(now)))
-            .order((accounts::owner_id, accounts::username))
-            .select((
-                accounts::id,
-                accounts::owner_id,
-                accounts::username,
-                users::mode,
-            ))
-            .load(&mut self.conn()?)?;
-        rows.into_iter()
-            .map(|(id, owner, username, mode)| {
-                Ok(DueAccount {
-                    account: AccountId(id),
-                    owner: UserId(owner),
-                    username: parse_username(&username)?,
-                    mode: parse_text("mode", &mode)?,
-                })
-            })
-            .collect()
+        self.conn()?.transaction(|conn| {
+            let modes: HashMap<i64, Mode> = users::table
+                .filter(users::active.eq(true))
+                .select((users::id, users::mode))
+                .load::<(i64, String)>(conn)?
+                .into_iter()
+                .map(|(id, mode)| Ok((id, parse_text("mode", &mode)?)))
+                .collect::<Result<_, StoreError>>()?;
+            let rows = accounts::table
+                .filter(accounts::state.eq(AccountState::Pending.as_str()))
+                .filter(accounts::ends_at.gt(ts(now)))
+                .order((accounts::owner_id, accounts::username))
+                .select((accounts::id, accounts::owner_id, accounts::username))
+                .load_iter::<(i64, i64, String), DefaultLoadingMode>(conn)?;
+            let mut due = Vec::new();
+            // Rows come grouped by owner: the mode is looked up once per owner.
+            let mut owner_mode: Option<(i64, Option<Mode>)> = None;
+            for row in rows {
+                let (id, owner, username) = row?;
+                let mode = match owner_mode {
+                    Some((o, mode)) if o == owner => mode,
+                    _ => {
+                        let mode = modes.get(&owner).copied();
+                        owner_mode = Some((owner, mode));
+                        mode
+                    }
+                };
+                if let Some(mode) = mode {
+                    due.push(DueAccount {
+                        account: AccountId(id),
+                        owner: UserId(owner),
+                        username: parse_username(username)?,
+                        mode,
+                    });
+                }
+            }
+            Ok(due)
+        })
     }
 
     /// Marks pending accounts whose period ended by `now` as expired and, in the same

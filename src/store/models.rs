@@ -135,8 +135,10 @@ where
         .map_err(|err| StoreError::CorruptRow(format!("{column} `{value}`: {err}")))
 }
 
-pub(super) fn parse_username(value: &str) -> Result<Username, StoreError> {
-    parse_text("username", value)
+/// A stored username: written only after [`Username::parse`], so it is checked, not normalised.
+pub(super) fn parse_username(value: String) -> Result<Username, StoreError> {
+    Username::from_canonical(value)
+        .map_err(|err| StoreError::CorruptRow(format!("username: {err}")))
 }
 
 pub(super) fn parse_state(value: &str) -> Result<AccountState, StoreError> {
