@@ -40,6 +40,9 @@ pub struct DispatcherActor {
     in_flight: HashSet<Username>,
     cycle: Option<CycleRun>,
     pending_writes: usize,
+    /// Verdicts waiting for the running verdict write to end (see `flush_verdicts`).
+    verdicts: Vec<VerdictWrite>,
+    writing_verdicts: bool,
     draining: bool,
     drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     cycles_finished: u64,
@@ -114,6 +117,59 @@ struct CheckRun {
     report: CheckProgress,
 }
 
+/// One probe's verdict and what the probe learned about the session and proxy it used.
+struct VerdictWrite {
+    record: ProbeRecord,
+    used_session: Option<SessionId>,
+    /// The session Instagram refused during the probe.
+    refused: Option<SessionId>,
+    /// The proxy used, as shown to its owner, and whether it carried the requests.
+    proxy_result: Option<(ProxyId, String, bool)>,
+    owner: UserId,
+    run: Option<u64>,
+    unknown: bool,
+}
+
+/// Runs on the store's thread: the session and proxy bookkeeping of each verdict (rare: only
+/// probes that used one), then every verdict in one transaction. Bookkeeping that fails is
+/// logged and does not hold back the verdict.
+fn write_verdicts(
+    s: &Store,
+    batch: Vec<VerdictWrite>,
+) -> Result<Vec<Result<Vec<crate::store::Transition>, StoreError>>, StoreError> {
+    let now = Utc::now();
+    let mut records = Vec::with_capacity(batch.len());
+    for v in batch {
+        let owner = v.owner;
+        let bookkeeping = (|| {
+            if let Some(id) = v.used_session {
+                s.touch_session(id, now)?;
+            }
+            if let Some(session) = v.refused
+                && s.mark_session_invalid(session)?
+            {
+                log::warn!(
+                    "Instagram refused session {session} of owner={owner}; it is marked invalid."
+                );
+                s.enqueue(&[(owner, Notice::SessionRefused { session })], now)?;
+            }
+            if let Some((proxy, address, ok)) = v.proxy_result
+                && let Some(health) = s.record_proxy_result(proxy, ok, now)?
+                && health.just_disabled
+            {
+                log::warn!("Proxy {proxy} of owner={owner} failed repeatedly and was disabled.");
+                s.enqueue(&[(owner, Notice::ProxyDisabled { proxy, address })], now)?;
+            }
+            Ok::<(), StoreError>(())
+        })();
+        if let Err(err) = bookkeeping {
+            log::error!("Could not record the session or proxy use of owner={owner}: {err}.");
+        }
+        records.push(v.record);
+    }
+    Ok(s.record_probes(&records))
+}
+
 struct Slot {
     addr: Option<Addr<CheckerActor>>,
     instance: u64,
@@ -149,6 +205,8 @@ impl DispatcherActor {
             in_flight: HashSet::new(),
             cycle: None,
             pending_writes: 0,
+            verdicts: Vec::new(),
+            writing_verdicts: false,
             draining: false,
             drain_waiters: Vec::new(),
             cycles_finished: 0,
@@ -434,7 +492,9 @@ impl DispatcherActor {
                 self.requeue(job);
             }
         }
+        // The freed checker gets its next job before the verdict goes to the store.
         self.pump(ctx);
+        self.flush_verdicts(ctx);
     }
 
     fn requeue(&mut self, mut job: ProbeJob) {
@@ -509,6 +569,7 @@ impl DispatcherActor {
         }
     }
 
+    /// Counts a verdict and queues it for the store (`flush_verdicts` writes it).
     fn record(&mut self, job: ProbeJob, mut outcome: ProbeOutcome, ctx: &mut Context<Self>) {
         if job.canary {
             self.canary_done(&job, &outcome, ctx);
@@ -542,11 +603,7 @@ impl DispatcherActor {
                 Verdict::Unknown { reason } => *stats.unknown.entry(*reason).or_default() += n,
             }
         }
-        let (run, n, unknown) = (
-            job.run,
-            job.accounts.len() as u32,
-            outcome.verdict.reason().is_some(),
-        );
+        let unknown = outcome.verdict.reason().is_some();
         let record = ProbeRecord {
             accounts: job.accounts,
             verdict: outcome.verdict,
@@ -556,72 +613,92 @@ impl DispatcherActor {
             confirmations_required: self.confirmations,
             proof: outcome.screenshot,
         };
-        let refused = job
-            .session
-            .as_ref()
-            .filter(|_| outcome.session_refused)
-            .map(|(id, _)| *id);
         let used_session = job.session.as_ref().map(|(id, _)| *id);
-        let proxy_result = job
-            .proxy
-            .as_ref()
-            .zip(outcome.proxy_ok)
-            .map(|((id, spec), ok)| (*id, spec.display_safe(), ok));
-        let owner = job.owners[0];
+        self.verdicts.push(VerdictWrite {
+            record,
+            used_session,
+            refused: used_session.filter(|_| outcome.session_refused),
+            proxy_result: job
+                .proxy
+                .as_ref()
+                .zip(outcome.proxy_ok)
+                .map(|((id, spec), ok)| (*id, spec.display_safe(), ok)),
+            owner: job.owners[0],
+            run: job.run,
+            unknown,
+        });
+    }
+
+    /// Writes the verdicts waiting in `verdicts`, one store call and one transaction for all
+    /// of them, unless such a write is already running: verdicts that arrive meanwhile wait
+    /// for it and then go together (group commit). A slow probe rate writes each verdict at
+    /// once; a fast one shares the cost of a commit among many.
+    fn flush_verdicts(&mut self, ctx: &mut Context<Self>) {
+        if self.writing_verdicts || self.verdicts.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.verdicts);
+        let progress: Vec<(Option<u64>, u32, bool)> = batch
+            .iter()
+            .map(|v| (v.run, v.record.accounts.len() as u32, v.unknown))
+            .collect();
+        self.writing_verdicts = true;
         self.pending_writes += 1;
         ctx.spawn(
             self.store
-                .send(WithStore::new(move |s| {
-                    let now = Utc::now();
-                    if let Some(id) = used_session {
-                        s.touch_session(id, now)?;
-                    }
-                    if let Some(session) = refused
-                        && s.mark_session_invalid(session)?
-                    {
-                        log::warn!(
-                            "Instagram refused session {session} of owner={owner}; it is marked invalid."
-                        );
-                        s.enqueue(&[(owner, Notice::SessionRefused { session })], now)?;
-                    }
-                    if let Some((proxy, address, ok)) = proxy_result
-                        && let Some(health) = s.record_proxy_result(proxy, ok, now)?
-                        && health.just_disabled
-                    {
-                        log::warn!(
-                            "Proxy {proxy} of owner={owner} failed repeatedly and was disabled."
-                        );
-                        s.enqueue(&[(owner, Notice::ProxyDisabled { proxy, address })], now)?;
-                    }
-                    s.record_probe(&record)
-                }))
+                .send(WithStore::new(move |s| write_verdicts(s, batch)))
                 .into_actor(self)
                 .map(move |result, act, ctx| {
                     act.pending_writes -= 1;
-                    match result {
-                        Ok(Ok(transitions)) => {
-                            let restored = transitions
-                                .iter()
-                                .filter(|t| t.effect == ProbeEffect::Restore)
-                                .count() as u32;
-                            if restored > 0 {
-                                if let Some(cycle) = act.cycle.as_mut().filter(|_| run.is_none()) {
-                                    cycle.stats.restored += restored;
-                                }
-                                act.notifier.do_send(OutboxChanged);
-                            }
-                            act.run_progress(run, n, Some((restored, unknown)));
+                    act.writing_verdicts = false;
+                    let results = match result {
+                        Ok(Ok(results)) => results,
+                        Ok(Err(err)) => {
+                            log::error!("Could not record {} verdicts: {err}.", progress.len());
+                            Vec::new()
                         }
-                        Ok(Err(err)) => log::error!("Could not record a verdict: {err}."),
-                        Err(err) => log::error!("The store did not answer: {err}."),
+                        Err(err) => {
+                            log::error!("The store did not answer: {err}.");
+                            Vec::new()
+                        }
+                    };
+                    let mut restored_any = false;
+                    let mut results = results.into_iter();
+                    for (run, n, unknown) in progress {
+                        match results.next() {
+                            Some(Ok(transitions)) => {
+                                let restored = transitions
+                                    .iter()
+                                    .filter(|t| t.effect == ProbeEffect::Restore)
+                                    .count() as u32;
+                                if restored > 0 {
+                                    restored_any = true;
+                                    if let Some(cycle) =
+                                        act.cycle.as_mut().filter(|_| run.is_none())
+                                    {
+                                        cycle.stats.restored += restored;
+                                    }
+                                }
+                                act.run_progress(run, n, Some((restored, unknown)));
+                            }
+                            Some(Err(err)) => {
+                                log::error!("Could not record a verdict: {err}.");
+                                act.run_progress(run, n, None);
+                            }
+                            None => act.run_progress(run, n, None),
+                        }
                     }
+                    if restored_any {
+                        act.notifier.do_send(OutboxChanged);
+                    }
+                    act.flush_verdicts(ctx);
                     act.maybe_finish(ctx);
                 }),
         );
     }
 
     fn maybe_finish(&mut self, ctx: &mut Context<Self>) {
-        if !self.in_flight.is_empty() || self.pending_writes > 0 {
+        if !self.in_flight.is_empty() || self.pending_writes > 0 || !self.verdicts.is_empty() {
             return;
         }
         self.answer_drain_waiters();
@@ -739,38 +816,39 @@ impl DispatcherActor {
 /// Builds the jobs of a cycle: one per username and mode (every watcher gets the verdict),
 /// round-robin across owners so a large owner cannot starve a small one. Accounts whose mode
 /// needs a browser session are returned apart.
+///
+/// Grouping sorts the due list in place and ordering sorts the jobs, so a cycle of many
+/// accounts costs one name copy per job and no map or queue per owner.
 fn plan(
-    due: Vec<DueAccount>,
+    mut due: Vec<DueAccount>,
     has_session: impl Fn(UserId) -> bool,
 ) -> (Vec<ProbeJob>, Vec<DueAccount>) {
-    let mut by_name: BTreeMap<(Username, Mode), Vec<DueAccount>> = BTreeMap::new();
-    for account in due {
-        by_name
-            .entry((account.username.clone(), account.mode))
-            .or_default()
-            .push(account);
-    }
-    let mut per_owner: BTreeMap<UserId, VecDeque<ProbeJob>> = BTreeMap::new();
+    // Stable: the watchers of a name keep the due list's order (their keys are tried in it).
+    due.sort_by(|a, b| (&a.username, a.mode).cmp(&(&b.username, b.mode)));
+    let mut jobs = Vec::new();
     let mut skipped = Vec::new();
-    for ((username, mode), watchers) in by_name {
+    // A job's place in its first owner's list: the round-robin takes every owner's first job,
+    // then every owner's second one, and so on.
+    let mut rank: HashMap<UserId, u32> = HashMap::new();
+    let mut ranks = Vec::new();
+    for group in due.chunk_by(|a, b| a.username == b.username && a.mode == b.mode) {
+        let mode = group[0].mode;
         // Browser mode decides with the owner's session; without one there is nothing to ask.
         // (api+browser falls back to an anonymous browser, where a login wall is just Unknown.)
-        let (with, without): (Vec<DueAccount>, Vec<DueAccount>) = watchers
-            .into_iter()
+        let (watchers, without): (Vec<&DueAccount>, Vec<&DueAccount>) = group
+            .iter()
             .partition(|w| mode != Mode::Browser || has_session(w.owner));
-        skipped.extend(without);
-        let watchers = with;
-        if watchers.is_empty() {
+        skipped.extend(without.into_iter().cloned());
+        let Some(first) = watchers.first() else {
             continue;
-        }
-        let mut owners: Vec<UserId> = Vec::new();
-        for w in &watchers {
-            if !owners.contains(&w.owner) {
-                owners.push(w.owner);
-            }
-        }
-        per_owner.entry(owners[0]).or_default().push_back(ProbeJob {
-            username,
+        };
+        // Each watcher is another owner: an owner watches a name once (UNIQUE in the schema).
+        let owners: Vec<UserId> = watchers.iter().map(|w| w.owner).collect();
+        let next = rank.entry(first.owner).or_default();
+        ranks.push((*next, first.owner));
+        *next += 1;
+        jobs.push(ProbeJob {
+            username: first.username.clone(),
             accounts: watchers.iter().map(|w| w.account).collect(),
             owners,
             mode,
@@ -781,16 +859,10 @@ fn plan(
             run: None,
         });
     }
-    let mut jobs = Vec::new();
-    while !per_owner.is_empty() {
-        per_owner.retain(|_, queue| match queue.pop_front() {
-            Some(job) => {
-                jobs.push(job);
-                true
-            }
-            None => false,
-        });
-    }
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_unstable_by_key(|&i| ranks[i]);
+    let mut slots: Vec<Option<ProbeJob>> = jobs.into_iter().map(Some).collect();
+    let jobs = order.into_iter().filter_map(|i| slots[i].take()).collect();
     (jobs, skipped)
 }
 

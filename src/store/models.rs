@@ -69,7 +69,7 @@ pub(super) struct ProbeDbRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = probes)]
+#[diesel(table_name = probes, treat_none_as_default_value = false)]
 pub(super) struct NewProbe<'a> {
     pub(super) account_id: i64,
     pub(super) at: i64,
