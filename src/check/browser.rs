@@ -148,8 +148,10 @@ impl BrowserSession {
     /// The profile directory cannot be created, or the endpoint refuses, fails or does not answer
     /// within 30 s (then `session_lost()` is true: back off and retry).
     pub async fn connect(options: &BrowserOptions) -> Result<BrowserSession, BrowserError> {
-        // thirtyfour builds its reqwest client (ours, `rustls-no-provider`) and panics if that fails.
-        super::install_crypto_provider();
+        let navigation_timeout = options.page_load_timeout + NAVIGATION_MARGIN;
+        let request_timeout = navigation_timeout + NAVIGATION_MARGIN;
+        let client = super::http::webdriver_client(request_timeout)
+            .map_err(|e| BrowserError::Client(e.without_url().to_string()))?;
         let local = is_loopback(&options.webdriver_url);
         // A remote driver's browser cannot use a directory on this machine; chromedriver then
         // creates and removes its own temporary profile.
@@ -161,9 +163,9 @@ impl BrowserSession {
         let binary = local && Path::new(CHROMIUM_BINARY).exists();
         let caps = capabilities(options, profile.as_ref().and_then(ProfileDir::path), binary)
             .map_err(|e| BrowserError::driver("build the browser capabilities", &e))?;
-        let navigation_timeout = options.page_load_timeout + NAVIGATION_MARGIN;
         let builder = WebDriver::builder(options.webdriver_url.as_str(), caps)
-            .request_timeout(navigation_timeout + NAVIGATION_MARGIN);
+            .request_timeout(request_timeout)
+            .client(client);
         let driver = match timeout(CONNECT_TIMEOUT, builder.connect()).await {
             Ok(Ok(driver)) => driver,
             Ok(Err(e)) => {

@@ -12,6 +12,9 @@ pub enum BrowserError {
     /// The temporary Chromium profile directory could not be created.
     #[error("failed to create a browser profile directory: {0}")]
     Profile(#[source] std::io::Error),
+    /// The HTTP client that talks to the WebDriver endpoint could not be built.
+    #[error("failed to build the WebDriver client: {0}")]
+    Client(String),
     /// The WebDriver endpoint answered with an error, or could not be reached.
     #[error("failed to {action}: {detail}")]
     Driver {
@@ -44,7 +47,7 @@ impl BrowserError {
     #[must_use]
     pub fn session_lost(&self) -> bool {
         match self {
-            BrowserError::Profile(_) => false,
+            BrowserError::Profile(_) | BrowserError::Client(_) => false,
             BrowserError::Driver { lost, .. } => *lost,
             BrowserError::Unresponsive { .. } => true,
         }
