@@ -7,6 +7,7 @@ use crate::domain::{KeyId, Source, UnknownReason, UserId, Username, Verdict};
 use futures_util::future::LocalBoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
+use url::Url;
 
 /// Where RapidAPI keys come from: the store, through the StoreActor or directly (CLI).
 pub trait KeySource {
@@ -50,11 +51,28 @@ pub struct ApiVerdict {
 pub struct ApiProber {
     config: Arc<Config>,
     keys: Arc<dyn KeySource>,
+    /// `{base_url}/api/v1/users/web_profile_info/`, parsed once rather than for every probe.
+    web_profile: Url,
+    /// `{base_url}/`, the `referer` of the web JSON requests.
+    referer: String,
 }
 
 impl ApiProber {
     pub fn new(config: Arc<Config>, keys: Arc<dyn KeySource>) -> Self {
-        ApiProber { config, keys }
+        let base = &config.instagram.base_url;
+        let mut web_profile = base.clone();
+        // Config validation admits only http(s) URLs, which always have a path to extend.
+        if let Ok(mut path) = web_profile.path_segments_mut() {
+            path.pop_if_empty()
+                .extend(["api", "v1", "users", "web_profile_info", ""]);
+        }
+        let referer = format!("{}/", base.as_str().trim_end_matches('/'));
+        ApiProber {
+            config,
+            keys,
+            web_profile,
+            referer,
+        }
     }
 
     /// Whether the configured API is Instagram itself (so requests count against the egress's
@@ -77,21 +95,13 @@ impl ApiProber {
     }
 
     async fn instagram_web(&self, client: &reqwest::Client, username: &Username) -> ApiVerdict {
-        let ig = &self.config.instagram;
-        let url = format!(
-            "{}/api/v1/users/web_profile_info/",
-            ig.base_url.as_str().trim_end_matches('/')
-        );
         let request = client
-            .get(url)
+            .get(self.web_profile.clone())
             .query(&[("username", username.as_str())])
-            .header("x-ig-app-id", &ig.app_id)
+            .header("x-ig-app-id", &self.config.instagram.app_id)
             .header("accept", "application/json")
             .header("accept-language", "en-US,en;q=0.9")
-            .header(
-                "referer",
-                format!("{}/", ig.base_url.as_str().trim_end_matches('/')),
-            );
+            .header("referer", &self.referer);
         match fetch(request).await {
             Ok(fetched) => decided(
                 classify_instagram_web(username, &fetched.observation()),
@@ -157,5 +167,38 @@ fn failed(reason: UnknownReason, source: Source) -> ApiVerdict {
         verdict: Verdict::unknown(reason),
         source,
         rule: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn web_profile(base: &str) -> String {
+        let config =
+            crate::config::from_toml_str(&format!("[instagram]\nbase_url = {base:?}\n"), &|_| None)
+                .expect("a valid config");
+        let prober = ApiProber::new(Arc::new(config), Arc::new(NoKeys));
+        format!("{} {}", prober.web_profile, prober.referer)
+    }
+
+    #[test]
+    fn the_web_json_address_extends_the_base_url_and_keeps_its_path() {
+        assert_eq!(
+            web_profile("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080/api/v1/users/web_profile_info/ http://127.0.0.1:8080/"
+        );
+        assert_eq!(
+            web_profile("https://www.instagram.com/"),
+            "https://www.instagram.com/api/v1/users/web_profile_info/ https://www.instagram.com/"
+        );
+        assert_eq!(
+            web_profile("http://h:1/mirror"),
+            "http://h:1/mirror/api/v1/users/web_profile_info/ http://h:1/mirror/"
+        );
+        assert_eq!(
+            web_profile("http://h:1/mirror/"),
+            "http://h:1/mirror/api/v1/users/web_profile_info/ http://h:1/mirror/"
+        );
     }
 }
