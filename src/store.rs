@@ -57,6 +57,9 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// Connections in the pool: one writer at a time plus a few readers.
 const POOL_SIZE: u32 = 4;
 
+/// Page cache of each connection, KiB (a used connection grows to it, an idle one does not).
+const CACHE_KIB: u32 = 4096;
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -125,11 +128,14 @@ struct ConnectionSetup {
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // One statement each, in this order: the busy timeout must be in place first.
+        // One statement each, in this order: the busy timeout must be in place first. A page
+        // cache of 4 MiB (SQLite's default is 2) holds the whole due index of 100 000 accounts,
+        // so a cycle's due query does not read half of it from the file again.
         let pragmas = [
             format!("PRAGMA busy_timeout = {}", self.busy_timeout_ms),
             "PRAGMA synchronous = NORMAL".to_owned(),
             "PRAGMA foreign_keys = ON".to_owned(),
+            format!("PRAGMA cache_size = -{CACHE_KIB}"),
         ];
         for pragma in pragmas {
             conn.batch_execute(&pragma)

@@ -117,6 +117,12 @@ struct Synchronous {
     synchronous: i32,
 }
 
+#[derive(QueryableByName)]
+struct CacheSize {
+    #[diesel(sql_type = BigInt)]
+    cache_size: i64,
+}
+
 #[test]
 fn open_applies_migrations_and_connection_pragmas() {
     let dir = TempDir::new().unwrap();
@@ -143,6 +149,10 @@ fn open_applies_migrations_and_connection_pragmas() {
             .get_result(&mut **conn)
             .unwrap();
         assert_eq!(sync.synchronous, 1, "NORMAL");
+        let cache: CacheSize = diesel::sql_query("PRAGMA cache_size")
+            .get_result(&mut **conn)
+            .unwrap();
+        assert_eq!(cache.cache_size, -i64::from(CACHE_KIB), "KiB");
     }
     drop(conns);
     // Reopening finds nothing left to migrate and keeps the data.
