@@ -1,7 +1,7 @@
 //! Check cycles (start, finish with stats and digests) and the key/value settings.
 
 use super::outbox::insert_notice;
-use super::schema::{cycles, settings};
+use super::schema::{cycles, outbox, settings};
 use super::{Store, StoreError, ts};
 use crate::domain::{CycleId, CycleStats, Notice, UserId};
 use chrono::{DateTime, Utc};
@@ -41,6 +41,17 @@ impl Store {
                 ))
                 .execute(conn)?;
             for (chat, notice) in notices {
+                if let Notice::Digest { .. } = notice {
+                    // A digest still waiting describes an older cycle: the new one replaces it,
+                    // so digests cannot pile up when cycles end faster than Telegram takes
+                    // messages to one chat (once a second).
+                    diesel::delete(
+                        outbox::table
+                            .filter(outbox::chat_id.eq(chat.0))
+                            .filter(outbox::kind.eq(notice.kind())),
+                    )
+                    .execute(conn)?;
+                }
                 insert_notice(conn, *chat, notice, now)?;
             }
             diesel::delete(cycles::table.filter(cycles::id.le(id.0 - CYCLES_KEPT)))

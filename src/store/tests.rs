@@ -514,6 +514,51 @@ fn cycles_store_stats_and_queue_digests() {
     assert_ne!(store.begin_cycle(t(60)).unwrap(), cycle);
 }
 
+/// Regression (found by the 30-minute soak): with the digest on and a cycle ending every
+/// second, digests to an admin came faster than the notifier may write to one chat (once a
+/// second plus its margin), and the outbox grew by a row every 20 s without end. A newer
+/// digest now replaces one still waiting, and nothing else.
+#[test]
+fn digests_do_not_pile_up_when_cycles_end_faster_than_one_message_a_second() {
+    let dir = TempDir::new().unwrap();
+    let store = store_with_user(&dir, 10);
+    let stats = CycleStats::default();
+    let digest = |cycle| Notice::Digest {
+        cycle,
+        stats: stats.clone(),
+    };
+    let first = store.begin_cycle(t(0)).unwrap();
+    store
+        .finish_cycle(
+            first,
+            &stats,
+            &[(UserId(7), digest(first)), (UserId(8), digest(first))],
+            t(1),
+        )
+        .unwrap();
+    store
+        .enqueue(&[(UserId(7), Notice::QuotaExhausted)], t(1))
+        .unwrap();
+    let second = store.begin_cycle(t(2)).unwrap();
+    store
+        .finish_cycle(second, &stats, &[(UserId(7), digest(second))], t(3))
+        .unwrap();
+    let due: Vec<(UserId, Notice)> = store
+        .due_outbox(t(3), 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.chat, i.notice))
+        .collect();
+    assert_eq!(due.len(), 3, "{due:?}");
+    assert!(due.contains(&(UserId(7), digest(second))));
+    assert!(due.contains(&(UserId(7), Notice::QuotaExhausted)));
+    assert!(
+        due.contains(&(UserId(8), digest(first))),
+        "another chat keeps its own"
+    );
+    assert!(!due.contains(&(UserId(7), digest(first))));
+}
+
 #[test]
 fn only_the_newest_cycles_are_kept() {
     use super::cycles::CYCLES_KEPT;
