@@ -187,8 +187,15 @@ impl Store {
                 .map_err(StoreError::Migration)?;
         }
 
+        // A connection to a local file does not go stale, so r2d2's defaults for network
+        // databases only cost here: a `SELECT 1` before every use, and every connection
+        // closed and opened again after 10 idle minutes and after 30 (the soak saw the
+        // daemon's resident set step up by 6.5 MiB when the idle ones were replaced).
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
+            .test_on_check_out(false)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connection_customizer(Box::new(ConnectionSetup { busy_timeout_ms }))
             .build(ConnectionManager::<SqliteConnection>::new(url))?;
         Ok(Store {
