@@ -1,5 +1,6 @@
 //! Instagram usernames: normalisation of what operators paste, and validation.
 
+use arrayvec::ArrayString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -20,10 +21,11 @@ const RESERVED: [&str; 9] = [
     "challenge",
 ];
 
-/// A valid, normalised Instagram username (lowercase, 1–30 of `[a-z0-9._]`).
+/// A valid, normalised Instagram username (lowercase, 1–30 of `[a-z0-9._]`). Kept inline, not
+/// on the heap: a cycle holds one per due account, and loading them costs no allocation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Username(String);
+pub struct Username(ArrayString<MAX_LEN>);
 
 /// Why a piece of text is not a username.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,23 +51,21 @@ impl Username {
     pub fn parse(input: &str) -> Result<Self, UsernameError> {
         let raw = strip_link(input.trim())?;
         let raw = raw.trim().trim_start_matches('@').to_lowercase();
-        validate(&raw)?;
         // Instagram's own pages are routes, never profiles, written bare or as a link.
-        if RESERVED.contains(&raw.as_str()) {
-            return Err(UsernameError::Reserved(raw));
-        }
-        Ok(Username(raw))
+        Self::from_canonical(&raw)
     }
 
     /// Takes a name already in canonical form (as the store keeps them) without normalising:
-    /// the same rules as [`Username::parse`], but no copy, and anything not canonical (upper
-    /// case, `@`, a link) is refused rather than rewritten.
-    pub fn from_canonical(name: String) -> Result<Self, UsernameError> {
-        validate(&name)?;
-        if RESERVED.contains(&name.as_str()) {
-            return Err(UsernameError::Reserved(name));
+    /// the same rules as [`Username::parse`], but anything not canonical (upper case, `@`, a
+    /// link) is refused rather than rewritten.
+    pub fn from_canonical(name: &str) -> Result<Self, UsernameError> {
+        validate(name)?;
+        if RESERVED.contains(&name) {
+            return Err(UsernameError::Reserved(name.to_owned()));
         }
-        Ok(Username(name))
+        ArrayString::from(name)
+            .map(Username)
+            .map_err(|_| UsernameError::TooLong)
     }
 
     pub fn as_str(&self) -> &str {
@@ -155,7 +155,7 @@ impl TryFrom<String> for Username {
 
 impl From<Username> for String {
     fn from(value: Username) -> Self {
-        value.0
+        value.0.to_string()
     }
 }
 
@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn canonical_names_are_taken_as_they_are_and_others_refused() {
         assert_eq!(
-            Username::from_canonical("a.b_1".into()).map(|u| u.0),
+            Username::from_canonical("a.b_1").map(String::from),
             Ok("a.b_1".to_owned())
         );
         for bad in [
@@ -178,7 +178,7 @@ mod tests {
             "explore",
             "instagram.com/a",
         ] {
-            assert!(Username::from_canonical(bad.into()).is_err(), "{bad}");
+            assert!(Username::from_canonical(bad).is_err(), "{bad}");
         }
     }
 

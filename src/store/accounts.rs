@@ -1,8 +1,8 @@
 //! Watched accounts: adding, listing, removing, the due list of a cycle and expiry.
 
 use super::models::{
-    AccountRow, NewAccount, ProbeDbRow, count, decode_sources, opt_ts, parse_reason, parse_source,
-    parse_state, parse_text, parse_username,
+    AccountRow, NewAccount, ProbeDbRow, StoredName, count, decode_sources, opt_ts, parse_reason,
+    parse_source, parse_state, parse_text, parse_username,
 };
 use super::outbox::insert_notice;
 use super::schema::{accounts, probes, users};
@@ -42,7 +42,7 @@ impl TryFrom<AccountRow> for Account {
         Ok(Account {
             id: AccountId(row.id),
             owner: UserId(row.owner_id),
-            username: parse_username(row.username)?,
+            username: parse_username(&row.username)?,
             period_days: count("period_days", row.period_days)?,
             started_at: from_ts(row.started_at)?,
             ends_at: from_ts(row.ends_at)?,
@@ -228,12 +228,12 @@ impl Store {
                 .filter(accounts::ends_at.gt(ts(now)))
                 .order((accounts::owner_id, accounts::username))
                 .select((accounts::id, accounts::owner_id, accounts::username))
-                .load_iter::<(i64, i64, String), DefaultLoadingMode>(conn)?;
+                .load_iter::<(i64, i64, StoredName), DefaultLoadingMode>(conn)?;
             let mut due = Vec::new();
             // Rows come grouped by owner: the mode is looked up once per owner.
             let mut owner_mode: Option<(i64, Option<Mode>)> = None;
             for row in rows {
-                let (id, owner, username) = row?;
+                let (id, owner, StoredName(username)) = row?;
                 let mode = match owner_mode {
                     Some((o, mode)) if o == owner => mode,
                     _ => {
@@ -246,7 +246,7 @@ impl Store {
                     due.push(DueAccount {
                         account: AccountId(id),
                         owner: UserId(owner),
-                        username: parse_username(username)?,
+                        username: username?,
                         mode,
                     });
                 }

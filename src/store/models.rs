@@ -3,7 +3,10 @@
 use super::schema::{accounts, outbox, probes, rapidapi_keys, users};
 use super::{StoreError, from_ts};
 use crate::domain::{AccountState, Source, UnknownReason, Username};
+use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel::sqlite::{Sqlite, SqliteValue};
 use std::str::FromStr;
 
 #[derive(Queryable, Selectable)]
@@ -136,9 +139,20 @@ where
 }
 
 /// A stored username: written only after [`Username::parse`], so it is checked, not normalised.
-pub(super) fn parse_username(value: String) -> Result<Username, StoreError> {
+pub(super) fn parse_username(value: &str) -> Result<Username, StoreError> {
     Username::from_canonical(value)
         .map_err(|err| StoreError::CorruptRow(format!("username: {err}")))
+}
+
+/// A username column parsed straight from SQLite's buffer, with no `String` in between: the
+/// due list of a cycle reads one per account. A corrupt value is kept as the error it is.
+#[derive(FromSqlRow)]
+pub(super) struct StoredName(pub(super) Result<Username, StoreError>);
+
+impl FromSql<Text, Sqlite> for StoredName {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Ok(StoredName(parse_username(value.read_text())))
+    }
 }
 
 pub(super) fn parse_state(value: &str) -> Result<AccountState, StoreError> {

@@ -435,6 +435,21 @@ fn history_is_trimmed_to_the_bound() {
 }
 
 #[test]
+fn a_corrupt_stored_username_fails_the_due_list_as_a_corrupt_row() {
+    let dir = TempDir::new().unwrap();
+    let store = store_with_user(&dir, 10);
+    let id = add_one(&store, ALICE, "fine", 30);
+    diesel::sql_query("UPDATE accounts SET username = 'Not..Canonical' WHERE id = ?")
+        .bind::<BigInt, _>(id.0)
+        .execute(&mut *store.conn().unwrap())
+        .unwrap();
+    match store.due_accounts(t(100)) {
+        Err(StoreError::CorruptRow(what)) => assert!(what.starts_with("username:"), "{what}"),
+        other => panic!("expected a corrupt row, got {other:?}"),
+    }
+}
+
+#[test]
 fn due_accounts_and_expiry() {
     let dir = TempDir::new().unwrap();
     let store = store_with_user(&dir, 10);
