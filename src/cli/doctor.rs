@@ -345,12 +345,16 @@ async fn instagram_line(config: &Config) -> Line {
     };
     let prober = ApiProber::new(Arc::new(direct), Arc::new(NoKeys));
     let outcome = prober.probe(&client, &canary, &[]).await;
-    let rule = outcome.rule.as_deref().unwrap_or("-");
-    let what =
-        |verdict: &str| format!("Instagram: canary @{canary} at {base} is {verdict} (rule {rule})");
+    // A network error or a timeout has no rule to name.
+    let rule = outcome
+        .rule
+        .as_deref()
+        .map(|rule| format!(" (rule {rule})"))
+        .unwrap_or_default();
+    let what = |verdict: &str| format!("Instagram: canary @{canary} at {base} is {verdict}{rule}");
     match outcome.verdict {
         Verdict::Exists { .. } => Line::Pass(format!(
-            "Instagram: {base} reachable; canary @{canary} exists (rule {rule})"
+            "Instagram: {base} reachable; canary @{canary} exists{rule}"
         )),
         Verdict::NotFound => Line::fail(
             what("not_found"),

@@ -311,6 +311,21 @@ fn doctor_passes_against_the_fakes_and_names_each_broken_part() {
         "the token must never be printed"
     );
 
+    // Instagram unreachable: the network reason and the hint, and no rule to name.
+    let unreachable = Deployment::new(&format!(
+        "[instagram]\nbase_url = \"http://127.0.0.1:{closed}\"\n"
+    ));
+    let (code, lines) = doctor(&unreachable);
+    assert_eq!(code, Some(1), "{lines:#?}");
+    assert_eq!(
+        line(&lines, "✗ Instagram: "),
+        format!(
+            "✗ Instagram: canary @instagram at http://127.0.0.1:{closed}/ is unknown (network) — \
+             cannot reach http://127.0.0.1:{closed}/: check DNS, the firewall and outbound HTTPS, \
+             or instagram.base_url"
+        )
+    );
+
     // An invalid configuration: the ✗ line, the problem, exit 2.
     let invalid = Deployment::new("[checkers]\ncount = 0\n");
     let (code, lines) = doctor(&invalid);
