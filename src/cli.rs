@@ -1,5 +1,13 @@
 //! The command line (clap): the commands and their arguments; each group runs in its own file.
 
+/// `println!` for a command's output. When the reader has gone (`igwatch doctor | head -3`)
+/// the command ends quietly with [`exit::CLOSED_OUTPUT`] instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::common::say(format_args!($($arg)*))
+    };
+}
+
 mod accounts;
 mod backup;
 mod check;
@@ -39,6 +47,9 @@ pub mod exit {
     /// command). EX_TEMPFAIL; the systemd unit lists it in `RestartForceExitStatus=` (restart
     /// even though it is not a failure) and `SuccessExitStatus=` (not counted as a failure).
     pub const RESTART: u8 = 75;
+    /// Standard output was closed before the command finished writing (a pipe into `head`):
+    /// the status a shell reports for a tool ended by SIGPIPE.
+    pub const CLOSED_OUTPUT: u8 = 141;
 }
 
 #[derive(Parser, Debug)]

@@ -72,13 +72,13 @@ pub(super) fn accounts(
             }
             let names = parse_usernames(&usernames)?;
             let report = store.add_accounts(UserId(owner), &names, days, Utc::now())?;
-            println!(
+            say!(
                 "Added {} account(s) for owner {owner} ({days} days); {} already watched.",
                 report.added.len(),
                 report.duplicates.len()
             );
             for name in &report.duplicates {
-                println!("  already watched: {name}");
+                say!("  already watched: {name}");
             }
             Ok(())
         }
@@ -108,12 +108,16 @@ pub(super) fn accounts(
                     .collect();
                 return print_json(&rows);
             }
-            println!(
+            say!(
                 "{:<30} {:<14} {:<9} {:<10} {:<16} LAST PROBE",
-                "USERNAME", "OWNER", "STATE", "VERDICT", "REASON"
+                "USERNAME",
+                "OWNER",
+                "STATE",
+                "VERDICT",
+                "REASON"
             );
             for a in list {
-                println!(
+                say!(
                     "{:<30} {:<14} {:<9} {:<10} {:<16} {}",
                     a.username.as_str(),
                     a.owner.0,
@@ -131,7 +135,7 @@ pub(super) fn accounts(
         AccountsCommand::Remove { owner, usernames } => {
             let names = parse_usernames(&usernames)?;
             let removed = store.remove_accounts(UserId(owner), &names)?;
-            println!("Removed {removed} account(s) of owner {owner}.");
+            say!("Removed {removed} account(s) of owner {owner}.");
             Ok(())
         }
     }

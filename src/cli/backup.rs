@@ -18,7 +18,7 @@ pub(super) fn backup(config: &Config, args: BackupArgs) -> u8 {
     let db = &config.database.path;
     match Store::backup_file(db, &args.file, config.database.busy_timeout) {
         Ok(bytes) => {
-            println!(
+            say!(
                 "Backed up {} to {} ({bytes} bytes, integrity ok).",
                 db.display(),
                 args.file.display()

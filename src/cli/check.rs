@@ -189,12 +189,15 @@ fn run_check(config: &Config, args: CheckArgs) -> Result<u8, Failure> {
     if args.json {
         print_json(&rows)?;
     } else {
-        println!(
+        say!(
             "{:<30} {:<10} {:<8} {:<16} SOURCE",
-            "USERNAME", "VERDICT", "PRIVATE", "REASON"
+            "USERNAME",
+            "VERDICT",
+            "PRIVATE",
+            "REASON"
         );
         for r in &rows {
-            println!(
+            say!(
                 "{:<30} {:<10} {:<8} {:<16} {}",
                 r.username,
                 r.verdict,

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::domain::Username;
 use crate::store::{Store, StoreError};
 use serde::Serialize;
+use std::io::{ErrorKind, Write};
 
 /// A failed command: what to print and which exit code to use.
 pub(super) struct Failure {
@@ -24,13 +25,17 @@ impl Failure {
 
 impl From<StoreError> for Failure {
     fn from(err: StoreError) -> Self {
-        let code = match err {
-            StoreError::UnknownUser(_) | StoreError::NoCipher => exit::INVALID,
-            _ => exit::FAILURE,
-        };
-        Failure {
-            code,
-            message: err.to_string(),
+        match err {
+            // Owners exist once added here or once they pressed Start in the bot.
+            StoreError::UnknownUser(id) => Failure::invalid(format!(
+                "there is no user {id}: add them with `igwatch users add {id}`, or have them \
+                 press Start in the bot"
+            )),
+            StoreError::NoCipher => Failure::invalid(err.to_string()),
+            _ => Failure {
+                code: exit::FAILURE,
+                message: err.to_string(),
+            },
         }
     }
 }
@@ -74,6 +79,28 @@ pub(super) fn print_json(value: &impl Serialize) -> Result<(), Failure> {
         code: exit::FAILURE,
         message: format!("failed to encode JSON: {e}"),
     })?;
-    println!("{text}");
+    say!("{text}");
     Ok(())
+}
+
+/// Writes one line of a command's output (see the `say!` macro). A closed standard output
+/// ends the process with [`exit::CLOSED_OUTPUT`]; any other write error with
+/// [`exit::FAILURE`]. Commands print after their changes are committed, so nothing is left
+/// half-done.
+pub(super) fn say(line: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => {}
+        Err(err) if err.kind() == ErrorKind::BrokenPipe => {
+            std::process::exit(i32::from(exit::CLOSED_OUTPUT))
+        }
+        Err(err) => {
+            eprintln!("igwatch: cannot write to standard output: {err}");
+            std::process::exit(i32::from(exit::FAILURE))
+        }
+    }
 }

@@ -54,10 +54,10 @@ struct Report {
 impl Report {
     fn print(&mut self, line: Line) {
         match line {
-            Line::Pass(text) => println!("✓ {text}"),
+            Line::Pass(text) => say!("✓ {text}"),
             Line::Fail { what, hint } => {
                 self.failed = true;
-                println!("✗ {what} — {hint}");
+                say!("✗ {what} — {hint}");
             }
         }
     }
@@ -65,11 +65,11 @@ impl Report {
 
 /// `doctor` when the configuration did not load: the `✗` line, every problem, exit 2.
 pub(super) fn config_invalid(path: Option<&Path>, problems: &ConfigErrors) -> u8 {
-    println!(
+    say!(
         "✗ Configuration: {} has problems — fix each one below (`igwatch check-config` lists the same):",
         config_name(path)
     );
-    println!("{problems}");
+    say!("{problems}");
     exit::INVALID
 }
 

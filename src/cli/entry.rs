@@ -25,7 +25,7 @@ pub fn main() -> ExitCode {
         }
     };
     if let Command::CheckConfig = cli.command {
-        println!("Configuration is valid.");
+        say!("Configuration is valid.");
         return ExitCode::from(exit::OK);
     }
     // The daemon logs as configured; one-shot commands log warnings to stderr only.

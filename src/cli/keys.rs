@@ -42,12 +42,12 @@ pub(super) fn keys(store: &Store, cmd: KeysCommand) -> Result<(), Failure> {
                 ));
             }
             let id = store.add_rapidapi_key(UserId(owner), &SecretString::from(key), Utc::now())?;
-            println!("Added RapidAPI key {id} for owner {owner}.");
+            say!("Added RapidAPI key {id} for owner {owner}.");
             Ok(())
         }
         KeysCommand::List { owner } => {
             for k in store.rapidapi_keys(UserId(owner), Utc::now())? {
-                println!(
+                say!(
                     "{:<6} {:<12} used today {:<5}{}",
                     k.id.0,
                     k.hint,
@@ -59,7 +59,7 @@ pub(super) fn keys(store: &Store, cmd: KeysCommand) -> Result<(), Failure> {
         }
         KeysCommand::Remove { owner, id } => {
             if store.remove_rapidapi_key(UserId(owner), KeyId(id))? {
-                println!("Removed key {id}.");
+                say!("Removed key {id}.");
                 Ok(())
             } else {
                 Err(Failure::invalid(format!("owner {owner} has no key {id}")))

@@ -81,14 +81,21 @@ pub(super) fn proxies(config: &Config, store: &Store, cmd: ProxiesCommand) -> Re
             if json {
                 return print_json(&rows);
             }
-            println!(
+            say!(
                 "{:<6} {:<44} {:<8} {:<9} FAILS",
-                "ID", "PROXY", "ENABLED", "PRIORITY"
+                "ID",
+                "PROXY",
+                "ENABLED",
+                "PRIORITY"
             );
             for r in rows {
-                println!(
+                say!(
                     "{:<6} {:<44} {:<8} {:<9} {}",
-                    r.id, r.proxy, r.enabled, r.priority, r.fail_streak
+                    r.id,
+                    r.proxy,
+                    r.enabled,
+                    r.priority,
+                    r.fail_streak
                 );
             }
             Ok(())
@@ -96,7 +103,7 @@ pub(super) fn proxies(config: &Config, store: &Store, cmd: ProxiesCommand) -> Re
         ProxiesCommand::Test { owner, id } => test(config, store, owner, id),
         ProxiesCommand::Remove { owner, id } => {
             if store.remove_proxy(UserId(owner), ProxyId(id))? {
-                println!("Removed proxy {id}.");
+                say!("Removed proxy {id}.");
                 Ok(())
             } else {
                 Err(Failure::invalid(format!("owner {owner} has no proxy {id}")))
@@ -143,7 +150,7 @@ fn add(config: &Config, store: &Store, owner: i64, items: &[String]) -> Result<(
         .add_proxies(owner, &specs, Utc::now())
         .map_err(add_failure)?;
     let ids: Vec<String> = report.added.iter().map(ToString::to_string).collect();
-    println!(
+    say!(
         "Added {} prox{} for owner {owner}{}; duplicates skipped: {}.",
         report.added.len(),
         if report.added.len() == 1 { "y" } else { "ies" },
@@ -184,10 +191,10 @@ fn test(config: &Config, store: &Store, owner: i64, id: Option<i64>) -> Result<(
         let trial = runtime.block_on(trial_proxy(config, &spec));
         store.record_proxy_result(id, trial.proxy_ok, Utc::now())?;
         match &trial.failure {
-            None => println!("{id} {} ok: @{canary} exists", spec.display_safe()),
+            None => say!("{id} {} ok: @{canary} exists", spec.display_safe()),
             Some(failure) => {
                 failed += 1;
-                println!(
+                say!(
                     "{id} {} failed: {}",
                     spec.display_safe(),
                     failure_text(failure)

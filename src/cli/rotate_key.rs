@@ -62,7 +62,7 @@ pub(super) fn rotate_key(
             );
             failure
         })?;
-    println!(
+    say!(
         "Re-encrypted {} secrets ({} RapidAPI keys, {} proxy passwords, {} Instagram sessions). Start the daemon with the new key.",
         report.total(),
         report.rapidapi_keys,

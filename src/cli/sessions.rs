@@ -111,13 +111,16 @@ pub(super) fn sessions(
             if json {
                 return print_json(&rows);
             }
-            println!(
+            say!(
                 "{:<6} {:<24} {:<8} {:<20} LAST USED",
-                "ID", "LABEL", "VALID", "CREATED"
+                "ID",
+                "LABEL",
+                "VALID",
+                "CREATED"
             );
             let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
             for r in rows {
-                println!(
+                say!(
                     "{:<6} {:<24} {:<8} {:<20} {}",
                     r.id,
                     r.label,
@@ -130,7 +133,7 @@ pub(super) fn sessions(
         }
         SessionsCommand::Remove { owner, id } => {
             if store.remove_instagram_session(UserId(owner), SessionId(id))? {
-                println!("Removed session {id}.");
+                say!("Removed session {id}.");
                 Ok(())
             } else {
                 Err(Failure::invalid(format!(
@@ -205,6 +208,6 @@ fn add(
     let id = store
         .add_instagram_session(owner, &label, &cookies, Utc::now())
         .map_err(add_failure)?;
-    println!("Added session {id} ({label}) for owner {owner}: {note}.");
+    say!("Added session {id} ({label}) for owner {owner}: {note}.");
     Ok(())
 }

@@ -51,7 +51,7 @@ pub(super) fn users(config: &Config, store: &Store, cmd: UsersCommand) -> Result
                 .or(existing.as_ref().map(|u| u.lang))
                 .unwrap_or(config.users.default_lang);
             let user = store.upsert_user(UserId(id), role, true, lang, mode, Utc::now())?;
-            println!(
+            say!(
                 "User {} is active: role {}, mode {}, language {}.",
                 user.id,
                 user.role.as_str(),
@@ -74,12 +74,15 @@ pub(super) fn users(config: &Config, store: &Store, cmd: UsersCommand) -> Result
                     .collect();
                 return print_json(&rows);
             }
-            println!(
+            say!(
                 "{:<14} {:<6} {:<7} {:<12} LANG",
-                "ID", "ROLE", "ACTIVE", "MODE"
+                "ID",
+                "ROLE",
+                "ACTIVE",
+                "MODE"
             );
             for u in users {
-                println!(
+                say!(
                     "{:<14} {:<6} {:<7} {:<12} {}",
                     u.id.0,
                     u.role.as_str(),

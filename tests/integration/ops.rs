@@ -337,3 +337,37 @@ fn doctor_passes_against_the_fakes_and_names_each_broken_part() {
     );
     drop(chrome);
 }
+
+#[test]
+fn cli_output_into_a_closed_pipe_ends_quietly() {
+    let dep = Deployment::new("");
+    // The reading end is closed before the command starts: its first line meets EPIPE, as
+    // `igwatch doctor | head -1` does once `head` has exited.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = dep
+        .command(&["check-config"])
+        .stdout(writer)
+        .output()
+        .expect("run igwatch");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(stderr.is_empty(), "nothing on stderr, no panic: {stderr}");
+}
+
+#[test]
+fn accounts_for_an_owner_never_added_say_how_to_add_them() {
+    let dep = Deployment::new("");
+    let out = dep.cli(&["accounts", "add", "--owner", "424242", "natgeo"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("there is no user 424242: add them with `igwatch users add 424242`"),
+        "{stderr}"
+    );
+    dep.cli_ok(&["users", "add", "424242"]);
+    assert!(
+        dep.cli_ok(&["accounts", "add", "--owner", "424242", "natgeo"])
+            .starts_with("Added 1 account(s) for owner 424242")
+    );
+}

@@ -25,7 +25,7 @@ impl Deployment {
         Deployment { dir, config }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_igwatch"));
         cmd.arg("--config")
             .arg(&self.config)
