@@ -825,12 +825,11 @@ fn plan(
 ) -> (Vec<ProbeJob>, Vec<DueAccount>) {
     // Stable: the watchers of a name keep the due list's order (their keys are tried in it).
     due.sort_by(|a, b| (&a.username, a.mode).cmp(&(&b.username, b.mode)));
-    let mut jobs = Vec::new();
+    // Each job with its place in its first owner's list: the round-robin takes every owner's
+    // first job, then every owner's second one, and so on.
+    let mut ranked: Vec<((u32, UserId), ProbeJob)> = Vec::new();
     let mut skipped = Vec::new();
-    // A job's place in its first owner's list: the round-robin takes every owner's first job,
-    // then every owner's second one, and so on.
     let mut rank: HashMap<UserId, u32> = HashMap::new();
-    let mut ranks = Vec::new();
     for group in due.chunk_by(|a, b| a.username == b.username && a.mode == b.mode) {
         let mode = group[0].mode;
         // Browser mode decides with the owner's session; without one there is nothing to ask.
@@ -845,9 +844,9 @@ fn plan(
         // Each watcher is another owner: an owner watches a name once (UNIQUE in the schema).
         let owners: Vec<UserId> = watchers.iter().map(|w| w.owner).collect();
         let next = rank.entry(first.owner).or_default();
-        ranks.push((*next, first.owner));
+        let place = (*next, first.owner);
         *next += 1;
-        jobs.push(ProbeJob {
+        let job = ProbeJob {
             username: first.username.clone(),
             accounts: watchers.iter().map(|w| w.account).collect(),
             owners,
@@ -857,13 +856,12 @@ fn plan(
             canary: false,
             crashes: 0,
             run: None,
-        });
+        };
+        ranked.push((place, job));
     }
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_unstable_by_key(|&i| ranks[i]);
-    let mut slots: Vec<Option<ProbeJob>> = jobs.into_iter().map(Some).collect();
-    let jobs = order.into_iter().filter_map(|i| slots[i].take()).collect();
-    (jobs, skipped)
+    // Places are unique (an owner's counter only grows), so an unstable sort is exact.
+    ranked.sort_unstable_by_key(|(place, _)| *place);
+    (ranked.into_iter().map(|(_, job)| job).collect(), skipped)
 }
 
 /// A job's proxy: its id and (decrypted) spec.

@@ -49,9 +49,9 @@ pub(super) fn webdriver_client(timeout: Duration) -> Result<reqwest::Client, req
     tls_builder().timeout(timeout).build()
 }
 
-/// A client builder with the shared TLS settings.
+/// A client builder with the shared TLS settings (making them installs the crypto provider,
+/// which reqwest's own fallback needs as well).
 fn tls_builder() -> reqwest::ClientBuilder {
-    install_crypto_provider();
     match shared_tls() {
         Some(tls) => reqwest::Client::builder().tls_backend_preconfigured(tls),
         None => reqwest::Client::builder(),

@@ -51,7 +51,6 @@ impl Username {
     pub fn parse(input: &str) -> Result<Self, UsernameError> {
         let raw = strip_link(input.trim())?;
         let raw = raw.trim().trim_start_matches('@').to_lowercase();
-        // Instagram's own pages are routes, never profiles, written bare or as a link.
         Self::from_canonical(&raw)
     }
 
@@ -60,6 +59,7 @@ impl Username {
     /// link) is refused rather than rewritten.
     pub fn from_canonical(name: &str) -> Result<Self, UsernameError> {
         validate(name)?;
+        // Instagram's own pages are routes, never profiles, written bare or as a link.
         if RESERVED.contains(&name) {
             return Err(UsernameError::Reserved(name.to_owned()));
         }
