@@ -26,13 +26,6 @@ fn options(driver: &ChromeDriver) -> BrowserOptions {
     }
 }
 
-/// The median of some durations.
-pub fn median(times: &[Duration]) -> Duration {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
-}
-
 async fn probe(session: &mut BrowserSession, base: &Url, name: &Username) -> Result<(), String> {
     let probe = session
         .probe(base, name, &[])

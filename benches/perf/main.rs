@@ -22,7 +22,7 @@ mod store;
 #[allow(dead_code, reason = "the bench uses a few of the shared test helpers")]
 mod support;
 
-use report::{Figure, QUICK_SLACK, fmt, table};
+use report::{Figure, QUICK_SLACK, fmt, median, table};
 use std::time::Duration;
 
 /// The fake Instagram's fixed latency.
@@ -132,7 +132,7 @@ fn p2(plan: &Plan, out: &mut Vec<Figure>) {
     eprintln!("P2: running…");
     match browser::run(reused, fresh, each) {
         Ok(r) => {
-            let (re, fr) = (browser::median(&r.reused), browser::median(&r.fresh));
+            let (re, fr) = (median(&r.reused), median(&r.fresh));
             out.push(
                 Figure::new(
                     "P2 reuse",
@@ -299,7 +299,7 @@ fn startup(plan: &Plan, out: &mut Vec<Figure>) {
     eprintln!("Startup: running…");
     match process::startup(runs, n) {
         Ok(times) => {
-            let median = browser::median(&times);
+            let median = median(&times);
             let max = times.iter().max().copied().unwrap_or_default();
             out.push(
                 Figure::new(

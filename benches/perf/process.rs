@@ -3,6 +3,7 @@
 
 use crate::fake_web::LatencyFake;
 use crate::setup::{CANARY, Settings, seed, toml};
+use crate::support::daemon::poll_until;
 use igwatch::app::open_store;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -147,18 +148,6 @@ impl Drop for Daemon {
     }
 }
 
-/// Polls `pred` every `every` until it holds or `limit` passes.
-pub fn wait(limit: Duration, every: Duration, mut pred: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if pred() {
-            return true;
-        }
-        std::thread::sleep(every);
-    }
-    pred()
-}
-
 /// Exec → first request at the fake, `runs` times (fresh process each, same database).
 pub fn startup(runs: usize, n: usize) -> Result<Vec<Duration>, String> {
     let mut times = Vec::new();
@@ -167,7 +156,7 @@ pub fn startup(runs: usize, n: usize) -> Result<Vec<Duration>, String> {
         let dep = Deployment::new(n, 3, &fake)?;
         let spawned = Instant::now();
         let mut daemon = dep.spawn()?;
-        if !wait(Duration::from_secs(10), Duration::from_millis(1), || {
+        if !poll_until(Duration::from_secs(10), Duration::from_millis(1), || {
             fake.first_request().is_some() || daemon.exited()
         }) {
             return Err("no probe within 10 s of the start".into());
@@ -207,7 +196,7 @@ pub fn footprint(n: usize, c: usize, latency: Duration) -> Result<Footprint, Str
     let fake = LatencyFake::start(latency, CANARY);
     let dep = Deployment::new(n, c, &fake)?;
     let mut daemon = dep.spawn()?;
-    if !wait(Duration::from_secs(10), Duration::from_millis(1), || {
+    if !poll_until(Duration::from_secs(10), Duration::from_millis(1), || {
         fake.requests() > 0 || daemon.exited()
     }) || fake.requests() == 0
     {
@@ -218,7 +207,7 @@ pub fn footprint(n: usize, c: usize, latency: Duration) -> Result<Footprint, Str
     let mut rss_max = rss_start;
     let mut threads = 0;
     let limit = latency * (n.div_ceil(c) as u32 + 1) * 3 + Duration::from_secs(30);
-    let finished = wait(limit, Duration::from_millis(50), || {
+    let finished = poll_until(limit, Duration::from_millis(50), || {
         if let Some((rss, _)) = daemon.memory() {
             rss_max = rss_max.max(rss);
         }

@@ -1,6 +1,7 @@
 //! Figures, their targets and the quick-mode gate; the printed table and the JSON file.
 
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// Which side of the target a figure must stay on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,4 +136,11 @@ pub fn table(figures: &[Figure]) -> String {
         ));
     }
     out
+}
+
+/// The median of some durations (the upper one of an even count).
+pub fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
 }

@@ -80,7 +80,7 @@ pub fn run(accounts: usize, verdicts: usize) -> Result<StoreRun, String> {
     }
     let batched = t.elapsed();
     Ok(StoreRun {
-        due: crate::browser::median(&times),
+        due: crate::report::median(&times),
         due_rows: due.len(),
         verdicts: ids.len(),
         one_by_one,

@@ -103,13 +103,18 @@ impl Drop for Running {
 }
 
 /// Polls `pred` every 50 ms until it holds or `limit` passes.
-pub fn wait_until(limit: Duration, mut pred: impl FnMut() -> bool) -> bool {
+pub fn wait_until(limit: Duration, pred: impl FnMut() -> bool) -> bool {
+    poll_until(limit, Duration::from_millis(50), pred)
+}
+
+/// Polls `pred` every `every` until it holds or `limit` passes.
+pub fn poll_until(limit: Duration, every: Duration, mut pred: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if pred() {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(every);
     }
     pred()
 }
